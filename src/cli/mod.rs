@@ -1,0 +1,48 @@
+//! Command-line interface: one file per command, thin glue over the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod error;
+mod fmt;
+mod sandbox;
+mod schema;
+mod validate;
+
+pub use error::CommandError;
+
+/// steward: policy-as-code for Microsoft 365.
+///
+/// Declare Conditional Access, authentication methods, SharePoint/OneDrive sharing and retention
+/// settings in KDL files kept in git; steward validates them, shows how the live tenant differs,
+/// applies the difference after review and reports drift.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Validate(validate::Args),
+    Fmt(fmt::Args),
+    Schema(schema::Args),
+    Sandbox(sandbox::Args),
+}
+
+/// Parses the command line, runs the command and maps its outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => err.report(),
+    }
+}

@@ -1,0 +1,11 @@
+//! steward: policy-as-code for Microsoft 365.
+//!
+//! Data flows one way: files → [`config`] → desired [`model`]; Microsoft Graph → [`graph`] → live
+//! [`model`]; both → reconcile → plan → render or apply. The [`sandbox`] is a Graph emulator that
+//! shares no types with the model, so it catches mapping bugs instead of mirroring them.
+
+pub mod cli;
+pub mod config;
+pub mod graph;
+pub mod model;
+pub mod sandbox;
