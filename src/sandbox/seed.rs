@@ -1,0 +1,1 @@
+//! Seed tenants for the sandbox.
