@@ -342,7 +342,7 @@ pub fn maximal(users: usize, groups: usize, referenced: usize) -> Map<String, Va
                 // 198.18.0.0/15 is reserved for benchmarking (RFC 2544).
                 let v4 = format!("198.{}.{}.0/24", 18 + i / 256, i % 256);
                 let v6 = format!("2001:db8:{:x}::/48", i + 0x100);
-                ip_location(&id, &name, i % 4 == 0, &[&v4, &v6])
+                ip_location(&id, &name, i.is_multiple_of(4), &[&v4, &v6])
             }
         })
         .collect();
@@ -364,7 +364,7 @@ pub fn maximal(users: usize, groups: usize, referenced: usize) -> Map<String, Va
     let mut slots: Vec<[Vec<&str>; 4]> =
         (0..MAXIMAL_POLICIES).map(|_| Default::default()).collect();
     for (k, (is_user, id)) in principals.iter().enumerate() {
-        let include = (k / MAXIMAL_POLICIES) % 2 == 0;
+        let include = (k / MAXIMAL_POLICIES).is_multiple_of(2);
         let field = match (is_user, include) {
             (true, true) => 0,
             (true, false) => 1,
@@ -396,7 +396,7 @@ pub fn maximal(users: usize, groups: usize, referenced: usize) -> Map<String, Va
         .iter()
         .enumerate()
         .map(|(i, [inc_u, exc_u, inc_g, exc_g])| {
-            let roles: Vec<&str> = if i % 5 == 0 {
+            let roles: Vec<&str> = if i.is_multiple_of(5) {
                 vec![ROLES[i % ROLES.len()], ROLES[(i + 3) % ROLES.len()]]
             } else {
                 Vec::new()
@@ -408,7 +408,7 @@ pub fn maximal(users: usize, groups: usize, referenced: usize) -> Map<String, Va
                 } else {
                     inc_u.clone()
                 };
-            let locations = if i % 2 == 0 {
+            let locations = if i.is_multiple_of(2) {
                 json!({
                     "includeLocations": ["All"],
                     "excludeLocations": [guid(NS_LOCATION, i as u64 + 1)]
@@ -912,21 +912,21 @@ fn user(
     enabled: bool,
     user_type: &str,
 ) -> Value {
-    json!({
-        "businessPhones": [],
-        "displayName": display_name,
-        "givenName": given,
-        "jobTitle": null,
-        "mail": mail,
-        "mobilePhone": null,
-        "officeLocation": null,
-        "preferredLanguage": "en-US",
-        "surname": surname,
-        "userPrincipalName": upn,
-        "id": id,
-        "accountEnabled": enabled,
-        "userType": user_type
-    })
+    object([
+        ("businessPhones", json!([])),
+        ("displayName", display_name.into()),
+        ("givenName", given.into()),
+        ("jobTitle", Value::Null),
+        ("mail", mail.into()),
+        ("mobilePhone", Value::Null),
+        ("officeLocation", Value::Null),
+        ("preferredLanguage", "en-US".into()),
+        ("surname", surname.into()),
+        ("userPrincipalName", upn.into()),
+        ("id", id.into()),
+        ("accountEnabled", enabled.into()),
+        ("userType", user_type.into()),
+    ])
 }
 
 fn demo_users() -> Vec<Value> {
@@ -1084,35 +1084,56 @@ fn group(id: String, name: &str, description: &str, kind: GroupKind) -> Value {
     } else {
         (Value::Null, json!([]))
     };
-    json!({
-        "id": id,
-        "deletedDateTime": null,
-        "classification": null,
-        "createdDateTime": T_CREATED,
-        "description": description,
-        "displayName": name,
-        "expirationDateTime": null,
-        "groupTypes": if unified { json!(["Unified"]) } else { json!([]) },
-        "isAssignableToRole": if matches!(kind, GroupKind::RoleAssignable) { json!(true) } else { Value::Null },
-        "mail": mail,
-        "mailEnabled": unified,
-        "mailNickname": nickname,
-        "membershipRule": null,
-        "membershipRuleProcessingState": null,
-        "onPremisesLastSyncDateTime": null,
-        "onPremisesSecurityIdentifier": null,
-        "onPremisesSyncEnabled": null,
-        "preferredDataLocation": null,
-        "preferredLanguage": null,
-        "proxyAddresses": proxies,
-        "renewedDateTime": T_CREATED,
-        "resourceBehaviorOptions": [],
-        "resourceProvisioningOptions": [],
-        "securityEnabled": !unified,
-        "theme": null,
-        "visibility": if unified { json!("Private") } else { Value::Null },
-        "onPremisesProvisioningErrors": []
-    })
+    object([
+        ("id", id.into()),
+        ("deletedDateTime", Value::Null),
+        ("classification", Value::Null),
+        ("createdDateTime", T_CREATED.into()),
+        ("description", description.into()),
+        ("displayName", name.into()),
+        ("expirationDateTime", Value::Null),
+        (
+            "groupTypes",
+            if unified {
+                json!(["Unified"])
+            } else {
+                json!([])
+            },
+        ),
+        (
+            "isAssignableToRole",
+            if matches!(kind, GroupKind::RoleAssignable) {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            },
+        ),
+        ("mail", mail),
+        ("mailEnabled", unified.into()),
+        ("mailNickname", nickname.into()),
+        ("membershipRule", Value::Null),
+        ("membershipRuleProcessingState", Value::Null),
+        ("onPremisesLastSyncDateTime", Value::Null),
+        ("onPremisesSecurityIdentifier", Value::Null),
+        ("onPremisesSyncEnabled", Value::Null),
+        ("preferredDataLocation", Value::Null),
+        ("preferredLanguage", Value::Null),
+        ("proxyAddresses", proxies),
+        ("renewedDateTime", T_CREATED.into()),
+        ("resourceBehaviorOptions", json!([])),
+        ("resourceProvisioningOptions", json!([])),
+        ("securityEnabled", (!unified).into()),
+        ("theme", Value::Null),
+        (
+            "visibility",
+            if unified {
+                "Private".into()
+            } else {
+                Value::Null
+            },
+        ),
+        ("onPremisesProvisioningErrors", json!([])),
+    ])
 }
 
 fn demo_groups() -> Vec<Value> {
@@ -1300,6 +1321,16 @@ fn sandbox_clients() -> Value {
             }
         ]
     })
+}
+
+/// An object from fields in order, allocated once: the bulk builders of [`maximal`] use it
+/// because growing a map per insert dominates their run time.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in fields {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
 }
 
 /// The `id` of the object whose `key` equals `value`, or an empty string when absent (the seeds
