@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod error;
 mod fmt;
+mod output;
 mod sandbox;
 mod schema;
 mod validate;

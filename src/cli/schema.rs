@@ -1,13 +1,107 @@
-//! `steward schema`.
+//! `steward schema`: the JSON Schemas of the policy model and of steward's JSON outputs.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde_json::{Value, json};
+
 use super::CommandError;
+use crate::model::{Arity, Kind};
 
-/// Placeholder arguments until the command lands.
+/// Write JSON Schemas for every resource kind (one file each, plus index.json) and for
+/// steward's JSON outputs.
+///
+/// With --check, writes nothing and exits 1 when the files in the directory are stale.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Directory to write the schemas into.
+    #[arg(long, default_value = "schemas")]
+    pub out: PathBuf,
+    /// Only check that the directory is up to date; exit 1 if not.
+    #[arg(long)]
+    pub check: bool,
+}
 
-pub fn run(_args: Args) -> Result<ExitCode, CommandError> {
-    Err(CommandError::User("not yet available".into()))
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Every schema file steward publishes, by file name.
+pub fn schema_files() -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut index = Vec::new();
+    for kind in Kind::ALL {
+        let name = format!("{}.schema.json", kind.node_name());
+        let mut schema = serde_json::to_value(kind.schema()).unwrap_or_default();
+        if let Value::Object(map) = &mut schema {
+            map.insert("$id".into(), Value::String(name.clone()));
+            map.insert(
+                "description".into(),
+                Value::String(kind.description().into()),
+            );
+        }
+        files.insert(name.clone(), pretty(&schema));
+        index.push(json!({
+            "node": kind.node_name(),
+            "schema": name,
+            "arity": match kind.arity() {
+                Arity::Named => "named",
+                Arity::Singleton => "singleton",
+                Arity::Repeated => "repeated",
+            },
+            "graph": kind.graph_path().map(|p| format!("/v1.0/{p}")),
+            "description": kind.description(),
+        }));
+    }
+    let validate = schemars::schema_for!(super::validate::ValidateReport);
+    files.insert(
+        "validate-report.schema.json".into(),
+        pretty(&serde_json::to_value(validate).unwrap_or_default()),
+    );
+    files.insert(
+        "index.json".into(),
+        pretty(&json!({
+            "description": "steward's policy language: each top-level node, its JSON Schema, and the Graph endpoint it manages. A node's settings are the Graph properties in kebab-case; the schemas use Graph's camelCase names.",
+            "kinds": index,
+        })),
+    );
+    files
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let files = schema_files();
+    if args.check {
+        let mut stale = Vec::new();
+        for (name, text) in &files {
+            let path = args.out.join(name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        if stale.is_empty() {
+            println!(
+                "{} schemas up to date in {}.",
+                files.len(),
+                args.out.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        for path in &stale {
+            eprintln!("stale: {path}");
+        }
+        eprintln!("Schemas are out of date; run `steward schema` and commit the result.");
+        return Ok(ExitCode::from(1));
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CommandError::User(format!("cannot create {}: {e}", args.out.display())))?;
+    for (name, text) in &files {
+        let path = args.out.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))?;
+    }
+    println!("Wrote {} schemas to {}.", files.len(), args.out.display());
+    Ok(ExitCode::SUCCESS)
 }

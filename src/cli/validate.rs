@@ -1,13 +1,87 @@
-//! `steward validate`.
+//! `steward validate`: check policy files without touching a tenant.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::CommandError;
+use super::output::{count, print_diagnostics};
+use crate::config::{self, diagnostic::JsonDiagnostic};
 
-/// Placeholder arguments until the command lands.
+/// Check policy files: syntax, settings, values, duplicates and references.
+///
+/// Reports every problem in one run, each with its file, line and column. Exits 1 when there
+/// are errors, 0 otherwise (warnings alone do not fail).
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Policy files or directories (searched recursively for *.kdl).
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: `human` (snippets on stderr) or `json` (on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
 
-pub fn run(_args: Args) -> Result<ExitCode, CommandError> {
-    Err(CommandError::User("not yet available".into()))
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source snippets for people.
+    Human,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// The JSON document `validate --format json` prints.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ValidateReport {
+    /// The version of this document's format.
+    pub format_version: u32,
+    /// True when there is no error.
+    pub valid: bool,
+    /// Files read.
+    pub files: Vec<String>,
+    /// Every problem found.
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let loaded = config::load(&args.paths);
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = loaded.diagnostics.len() - errors;
+    match args.format {
+        Format::Json => {
+            let report = ValidateReport {
+                format_version: 1,
+                valid: errors == 0,
+                files: loaded.files.iter().map(|f| f.name.clone()).collect(),
+                diagnostics: loaded.diagnostics.iter().map(|d| d.to_json()).collect(),
+            };
+            let text = serde_json::to_string_pretty(&report)
+                .map_err(|e| CommandError::User(format!("cannot print the report: {e}")))?;
+            println!("{text}");
+        }
+        Format::Human => {
+            print_diagnostics(&loaded.diagnostics);
+            let resources = loaded.origins.len();
+            let files = count(loaded.files.len(), "file");
+            if errors == 0 {
+                let tail = if warnings > 0 {
+                    format!(", {}", count(warnings, "warning"))
+                } else {
+                    String::new()
+                };
+                println!("Valid: {} in {files}{tail}.", count(resources, "resource"));
+            } else {
+                eprintln!(
+                    "Invalid: {} and {} in {files}.",
+                    count(errors, "error"),
+                    count(warnings, "warning")
+                );
+            }
+        }
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -1,1 +1,669 @@
-//! config layer.
+//! The policy language: KDL files → the validated desired model, with diagnostics.
+//!
+//! Loading happens in two phases, like cargo-deny's config: every file is parsed and converted
+//! (collecting every problem, each located), then the configuration as a whole is checked
+//! (duplicates across files, references, the lockout guard). Nothing downstream sees KDL.
+
+pub mod convert;
+pub mod diagnostic;
+pub mod format;
+pub mod shape;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kdl::{KdlDocument, KdlNode};
+use miette::SourceSpan;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use diagnostic::{Diagnostic, SourceFile};
+
+use crate::model::reference::RefTarget;
+use crate::model::{self, Address, Arity, Desired, Finding, Kind, checks};
+use convert::{Converter, SpanMap};
+use shape::Shape;
+
+/// Policy files larger than this are refused rather than parsed.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Blocks nested deeper than this are refused before parsing (no real policy nests past 8).
+pub const MAX_NESTING: usize = 64;
+
+/// Where a declared resource came from.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The file.
+    pub file: Arc<SourceFile>,
+    /// The resource's node.
+    pub span: SourceSpan,
+    /// Spans of its properties, by JSON pointer.
+    pub spans: SpanMap,
+}
+
+impl Origin {
+    /// The span of the property at `pointer`, or of the closest enclosing one.
+    pub fn span_of(&self, pointer: &str) -> SourceSpan {
+        let mut p = pointer;
+        loop {
+            if let Some(span) = self.spans.get(p) {
+                return *span;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return self.span,
+            }
+        }
+    }
+
+    /// `file:line:column` of the resource.
+    pub fn location(&self) -> String {
+        let (line, column) = self.file.line_column(self.span.offset());
+        format!("{}:{line}:{column}", self.file.name)
+    }
+}
+
+/// The result of loading policy files.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The desired configuration (complete only when there are no errors).
+    pub desired: Desired,
+    /// Where each resource was declared.
+    pub origins: BTreeMap<Address, Origin>,
+    /// Every problem found, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read, in the order read, with their text.
+    pub files: Vec<Arc<SourceFile>>,
+}
+
+impl Loaded {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Lists the policy files under `paths`: directories are searched recursively for `*.kdl`
+/// (sorted, so loading is deterministic); files are taken as given.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let before = files.len();
+                walk(path, &mut files, &mut diagnostics);
+                if files.len() == before {
+                    diagnostics.push(
+                        Diagnostic::unlocated(
+                            "steward::no-files",
+                            format!("no .kdl policy files under {}", path.display()),
+                        )
+                        .with_help("policy files end in .kdl; pass the directory that holds them"),
+                    );
+                }
+            }
+            Ok(_) => files.push(path.clone()),
+            Err(e) => diagnostics.push(
+                Diagnostic::unlocated(
+                    "steward::unreadable",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+                .with_help(
+                    "check the path; by default steward reads policies/ in the current directory",
+                ),
+            ),
+        }
+    }
+    (files, diagnostics)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diagnostics.push(Diagnostic::unlocated(
+                "steward::unreadable",
+                format!("cannot read directory {}: {e}", dir.display()),
+            ));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, diagnostics);
+        } else if path.extension().is_some_and(|e| e == "kdl") {
+            files.push(path);
+        }
+    }
+}
+
+/// Reads one file's text, refusing what cannot be a policy file.
+pub fn read_file(path: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+    let name = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|e| {
+            Diagnostic::unlocated("steward::unreadable", format!("cannot read {name}: {e}"))
+        })?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(Box::new(
+            Diagnostic::unlocated(
+                "steward::too-large",
+                format!(
+                    "{name} is {} MiB; policy files are limited to {} MiB",
+                    size / (1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("split the policies into several files"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::unlocated("steward::unreadable", format!("cannot read {name}: {e}"))
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile::new(name.clone(), text);
+            Err(Box::new(
+                Diagnostic::error(
+                    "steward::not-utf8",
+                    &file,
+                    SourceSpan::from((valid, 1)),
+                    format!("{name} is not UTF-8 text"),
+                    "invalid byte",
+                )
+                .with_help("policy files are UTF-8 KDL; re-save the file as UTF-8"),
+            ))
+        }
+    }
+}
+
+/// Loads and validates the policy files under `paths`.
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    let (files, diagnostics) = discover(paths);
+    let mut loaded = Loaded {
+        diagnostics,
+        ..Loaded::default()
+    };
+    for path in &files {
+        match read_file(path) {
+            Ok(file) => loaded.files.push(file),
+            Err(d) => loaded.diagnostics.push(*d),
+        }
+    }
+    let sources = loaded.files.clone();
+    let mut declared = Declared::default();
+    for file in &sources {
+        load_file(file, &mut loaded, &mut declared);
+    }
+    check_configuration(&mut loaded);
+    loaded
+}
+
+/// Loads policy text (for tests and tools that hold text rather than files).
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    let file = SourceFile::new(name, text);
+    let mut loaded = Loaded {
+        files: vec![file.clone()],
+        ..Loaded::default()
+    };
+    load_file(&file, &mut loaded, &mut Declared::default());
+    check_configuration(&mut loaded);
+    loaded
+}
+
+/// First declarations seen, to report duplicates with both places.
+#[derive(Default)]
+struct Declared {
+    first: HashMap<Address, (Arc<SourceFile>, SourceSpan)>,
+}
+
+/// Parses KDL text, refusing nesting deep enough to threaten the parser's stack.
+pub fn parse(file: &Arc<SourceFile>) -> Result<KdlDocument, Vec<Diagnostic>> {
+    if let Some(offset) = too_deep(&file.text) {
+        return Err(vec![
+            Diagnostic::error(
+                "steward::too-deep",
+                file,
+                SourceSpan::from((offset, 1)),
+                format!("blocks are nested more than {MAX_NESTING} deep"),
+                "too deep",
+            )
+            .with_help("policy files nest a few levels at most; check for unbalanced braces"),
+        ]);
+    }
+    KdlDocument::parse_v2(&file.text).map_err(|e| {
+        let mut out: Vec<Diagnostic> = e
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let message = d.message.clone().unwrap_or_else(|| "invalid KDL".to_string());
+                let mut diag = Diagnostic::error(
+                    "steward::syntax",
+                    file,
+                    d.span,
+                    format!("syntax error: {message}"),
+                    d.label.clone().unwrap_or_else(|| "here".into()),
+                );
+                diag.help = Some(d.help.clone().unwrap_or_else(|| {
+                    "steward reads KDL v2: strings in double quotes, booleans as #true/#false, blocks in { }".into()
+                }));
+                diag
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(Diagnostic::error(
+                "steward::syntax",
+                file,
+                SourceSpan::from((0, 0)),
+                "syntax error: invalid KDL",
+                "here",
+            ));
+        }
+        out
+    })
+}
+
+/// Returns the offset of the first `{` nested deeper than [`MAX_NESTING`], skipping strings
+/// and comments roughly (enough to never under-count real nesting).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn load_file(file: &Arc<SourceFile>, loaded: &mut Loaded, declared: &mut Declared) {
+    let document = match parse(file) {
+        Ok(document) => document,
+        Err(diagnostics) => {
+            loaded.diagnostics.extend(diagnostics);
+            return;
+        }
+    };
+    for node in document.nodes() {
+        load_node(file, node, loaded, declared);
+    }
+}
+
+fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declared: &mut Declared) {
+    let name = node.name().value();
+    let Some(kind) = Kind::from_node_name(name) else {
+        let names = Kind::ALL.iter().map(|k| k.node_name());
+        let help = match diagnostic::suggest(name, names) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "a policy file declares: {}",
+                Kind::ALL
+                    .iter()
+                    .map(|k| k.node_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        loaded.diagnostics.push(
+            Diagnostic::error(
+                "steward::unknown-node",
+                file,
+                node.name().span(),
+                format!("unknown declaration `{name}`"),
+                "unknown",
+            )
+            .with_help(help),
+        );
+        return;
+    };
+    let schema = serde_json::to_value(kind.schema()).unwrap_or_default();
+    let Shape::Object(shape) = shape::of_root(&schema) else {
+        return;
+    };
+    let mut converter = Converter {
+        file,
+        diagnostics: &mut loaded.diagnostics,
+        spans: SpanMap::new(),
+    };
+    let display_name = match kind.arity() {
+        Arity::Named => match node.entries().iter().find(|e| e.name().is_none()) {
+            Some(entry) => match entry.value().as_string() {
+                Some(text) if !text.trim().is_empty() => Some((text.to_string(), entry.span())),
+                _ => {
+                    converter.diagnostics.push(
+                        Diagnostic::error(
+                            "steward::missing-name",
+                            file,
+                            entry.span(),
+                            format!("`{name}` needs its display name as a string"),
+                            "not a name",
+                        )
+                        .with_help(format!("write {name} \"Display name\" {{ … }}")),
+                    );
+                    None
+                }
+            },
+            None => {
+                converter.diagnostics.push(
+                    Diagnostic::error(
+                        "steward::missing-name",
+                        file,
+                        node.name().span(),
+                        format!("`{name}` needs its display name"),
+                        "no name",
+                    )
+                    .with_help(format!("write {name} \"Display name\" {{ … }}")),
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    let positional = usize::from(kind.arity() == Arity::Named);
+    let converted = converter.object(node, &shape, "", positional);
+    let mut spans = std::mem::take(&mut converter.spans);
+    let (Some(mut json), named_ok) = (
+        converted,
+        kind.arity() != Arity::Named || display_name.is_some(),
+    ) else {
+        return;
+    };
+    if !named_ok {
+        return;
+    }
+    if let Some((text, span)) = &display_name {
+        json.insert("displayName".into(), Value::String(text.clone()));
+        spans.insert("/displayName".into(), *span);
+    }
+    let address = Address {
+        kind,
+        name: display_name.as_ref().map(|(n, _)| n.clone()),
+    };
+    let origin = Origin {
+        file: file.clone(),
+        span: node.span(),
+        spans,
+    };
+    if kind.arity() != Arity::Repeated {
+        if let Some((first_file, first_span)) = declared.first.get(&address) {
+            let what = match &address.name {
+                Some(n) => format!("{kind} {n:?}"),
+                None => format!("`{kind}`"),
+            };
+            loaded.diagnostics.push(
+                Diagnostic::error(
+                    "steward::duplicate",
+                    file,
+                    node.name().span(),
+                    format!("{what} is declared twice"),
+                    "declared again here",
+                )
+                .with_help(match kind.arity() {
+                    Arity::Named => "display names identify resources: rename one, or merge them",
+                    _ => "declare it once, merging the settings",
+                })
+                .with_related(Diagnostic::error(
+                    "steward::duplicate",
+                    first_file,
+                    *first_span,
+                    format!("{what} first declared here"),
+                    "first declared here",
+                )),
+            );
+            return;
+        }
+        declared
+            .first
+            .insert(address.clone(), (file.clone(), node.name().span()));
+    }
+    if let Err(findings) = add_resource(&mut loaded.desired, kind, Value::Object(json)) {
+        for finding in findings {
+            loaded
+                .diagnostics
+                .push(finding_diagnostic(&finding, &origin));
+        }
+        return;
+    }
+    if kind.arity() != Arity::Repeated {
+        loaded.origins.insert(address, origin);
+    }
+}
+
+fn from_json<T: DeserializeOwned>(json: Value) -> Result<T, Vec<Finding>> {
+    serde_json::from_value(json).map_err(|e| {
+        vec![Finding {
+            severity: model::Severity::Error,
+            code: "steward::invalid",
+            pointer: String::new(),
+            message: format!("invalid declaration: {e}"),
+            help: "check the values against `steward schema`".into(),
+        }]
+    })
+}
+
+/// Adds a converted resource to the model, running the kind's own checks. Findings that are
+/// only warnings still add the resource.
+fn add_resource(desired: &mut Desired, kind: Kind, json: Value) -> Result<(), Vec<Finding>> {
+    let findings = match kind {
+        Kind::EmergencyAccess => {
+            desired.emergency_access = Some(from_json(json)?);
+            Vec::new()
+        }
+        Kind::Prune => {
+            desired.prune.push(from_json(json)?);
+            Vec::new()
+        }
+        Kind::NamedLocation => {
+            let location: model::NamedLocation = from_json(json)?;
+            let findings = checks::named_location(&location);
+            desired.named_locations.push(location);
+            findings
+        }
+        Kind::AuthenticationStrength => {
+            desired.authentication_strengths.push(from_json(json)?);
+            Vec::new()
+        }
+        Kind::ConditionalAccessPolicy => {
+            let policy: model::ConditionalAccessPolicy = from_json(json)?;
+            let findings = checks::conditional_access_policy(&policy);
+            desired.conditional_access_policies.push(policy);
+            findings
+        }
+        Kind::AuthenticationMethodsPolicy => {
+            let policy: model::AuthenticationMethodsPolicy = from_json(json)?;
+            let findings = checks::authentication_methods_policy(&policy);
+            desired.authentication_methods_policy = Some(policy);
+            findings
+        }
+        Kind::SecurityDefaults => {
+            desired.security_defaults = Some(from_json(json)?);
+            Vec::new()
+        }
+        Kind::AuthorizationPolicy => {
+            desired.authorization_policy = Some(from_json(json)?);
+            Vec::new()
+        }
+        Kind::SharepointSettings => {
+            let settings: model::SharepointSettings = from_json(json)?;
+            let findings = checks::sharepoint_settings(&settings);
+            desired.sharepoint_settings = Some(settings);
+            findings
+        }
+        Kind::RetentionLabel => {
+            let label: model::RetentionLabel = from_json(json)?;
+            let findings = checks::retention_label(&label);
+            desired.retention_labels.push(label);
+            findings
+        }
+    };
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(findings)
+    }
+}
+
+fn finding_diagnostic(finding: &Finding, origin: &Origin) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        finding.code,
+        &origin.file,
+        origin.span_of(&finding.pointer),
+        finding.message.clone(),
+        "here",
+    )
+    .with_help(finding.help.clone());
+    d.severity = finding.severity;
+    d
+}
+
+/// Checks that need the whole configuration: references to declared objects, the lockout guard.
+fn check_configuration(loaded: &mut Loaded) {
+    let mut diagnostics = Vec::new();
+    let declared_locations: Vec<&str> = loaded
+        .desired
+        .named_locations
+        .iter()
+        .map(|l| l.display_name.as_str())
+        .collect();
+    let declared_strengths: Vec<&str> = loaded
+        .desired
+        .authentication_strengths
+        .iter()
+        .map(|s| s.display_name.as_str())
+        .collect();
+    for policy in &loaded.desired.conditional_access_policies {
+        let address = Address {
+            kind: Kind::ConditionalAccessPolicy,
+            name: Some(policy.display_name.clone()),
+        };
+        let Some(origin) = loaded.origins.get(&address) else {
+            continue;
+        };
+        let locations = policy.conditions.locations.as_ref();
+        for (pointer, list) in [
+            (
+                "/conditions/locations/includeLocations",
+                locations.and_then(|l| l.include_locations.as_ref()),
+            ),
+            (
+                "/conditions/locations/excludeLocations",
+                locations.and_then(|l| l.exclude_locations.as_ref()),
+            ),
+        ] {
+            for (i, location) in list.into_iter().flatten().enumerate() {
+                if let RefTarget::Name(name) = &location.0
+                    && !declared_locations.contains(&name.as_str())
+                {
+                    diagnostics.push(undeclared_reference(
+                        origin,
+                        &format!("{pointer}/{i}"),
+                        "named location",
+                        name,
+                        &declared_locations,
+                    ));
+                }
+            }
+        }
+        if let Some(strength) = policy
+            .grant_controls
+            .as_ref()
+            .and_then(|g| g.authentication_strength.as_ref())
+            && let RefTarget::Name(name) = &strength.0
+            && !declared_strengths.contains(&name.as_str())
+            && !BUILT_IN_STRENGTHS
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(name))
+        {
+            diagnostics.push(undeclared_reference(
+                origin,
+                "/grantControls/authenticationStrength",
+                "authentication strength",
+                name,
+                &declared_strengths,
+            ));
+        }
+    }
+    for (policy, finding) in checks::configuration(&loaded.desired) {
+        let address = Address {
+            kind: Kind::ConditionalAccessPolicy,
+            name: Some(policy),
+        };
+        if let Some(origin) = loaded.origins.get(&address) {
+            diagnostics.push(finding_diagnostic(&finding, origin));
+        }
+    }
+    loaded.diagnostics.extend(diagnostics);
+}
+
+/// Microsoft's built-in authentication strengths, which exist in every tenant.
+pub const BUILT_IN_STRENGTHS: &[&str] = &[
+    "Multifactor authentication",
+    "Passwordless MFA",
+    "Phishing-resistant MFA",
+    "Phishing resistant MFA",
+];
+
+fn undeclared_reference(
+    origin: &Origin,
+    pointer: &str,
+    noun: &str,
+    name: &str,
+    declared: &[&str],
+) -> Diagnostic {
+    let help = match diagnostic::suggest(name, declared.iter().copied()) {
+        Some(close) => {
+            format!("did you mean {close:?}? (if {name:?} exists in the tenant, this is fine)")
+        }
+        None => format!(
+            "declare {noun} {name:?}, or make sure it exists in the tenant: the plan fails if it does not"
+        ),
+    };
+    let mut d = Diagnostic::error(
+        "steward::undeclared-reference",
+        &origin.file,
+        origin.span_of(pointer),
+        format!("{noun} {name:?} is not declared in these files"),
+        "not declared",
+    )
+    .with_help(help);
+    d.severity = model::Severity::Warning;
+    d
+}
+
+/// Canonical JSON of a converted value, for tests and `schema` examples.
+pub fn to_map(value: &impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}

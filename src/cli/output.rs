@@ -1,0 +1,46 @@
+//! Shared output helpers: colour decisions and diagnostic rendering.
+
+use std::io::IsTerminal;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::config::Diagnostic;
+
+/// True when stderr should be coloured: a terminal, and `NO_COLOR` unset.
+pub fn colour_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Renders a diagnostic the way a person reads it: snippet, label, help.
+pub fn render_diagnostic(diagnostic: &Diagnostic, colour: bool) -> String {
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_context_lines(1);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    out
+}
+
+/// Prints diagnostics to stderr.
+pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let colour = colour_stderr();
+    for d in diagnostics {
+        eprint!("{}", render_diagnostic(d, colour));
+    }
+}
+
+/// "1 error", "2 warnings".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,44 @@
+//! Declarations about how steward manages the tenant, rather than tenant settings.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::reference::UserRef;
+
+/// The break-glass accounts every enabled blocking Conditional Access policy must exclude.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmergencyAccess {
+    /// The accounts, by UPN or object id.
+    #[serde(default)]
+    pub user: Vec<UserRef>,
+}
+
+/// A scope steward owns exclusively: undeclared objects in it may be deleted (within the
+/// deletion guard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Prune {
+    /// The resource kind (`conditional-access-policy`, `named-location`,
+    /// `authentication-strength`, `retention-label`).
+    pub kind: PruneKind,
+    /// Only objects whose display name starts with this prefix; absent: the whole kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+}
+
+/// The collection kinds a prune scope can cover.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PruneKind {
+    /// Conditional Access policies.
+    ConditionalAccessPolicy,
+    /// Named locations.
+    NamedLocation,
+    /// Custom authentication strengths.
+    AuthenticationStrength,
+    /// Retention labels.
+    RetentionLabel,
+}

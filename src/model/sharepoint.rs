@@ -1,0 +1,161 @@
+//! SharePoint and OneDrive tenant settings (`/admin/sharepoint/settings`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::macros::graph_enum;
+
+graph_enum!(
+    /// How far content may be shared outside the organisation.
+    SharingCapability {
+        Disabled = "disabled",
+        ExternalUserSharingOnly = "externalUserSharingOnly",
+        ExternalUserAndGuestSharing = "externalUserAndGuestSharing",
+        ExistingExternalUserSharingOnly = "existingExternalUserSharingOnly",
+    }
+);
+
+impl SharingCapability {
+    /// How widely this level shares: larger is wider.
+    pub fn breadth(self) -> u8 {
+        match self {
+            SharingCapability::Disabled => 0,
+            SharingCapability::ExistingExternalUserSharingOnly => 1,
+            SharingCapability::ExternalUserSharingOnly => 2,
+            SharingCapability::ExternalUserAndGuestSharing => 3,
+        }
+    }
+}
+
+graph_enum!(
+    /// Whether external sharing is limited by domain.
+    SharingDomainRestrictionMode {
+        None = "none",
+        AllowList = "allowList",
+        BlockList = "blockList",
+    }
+);
+
+graph_enum!(
+    /// Automatic image tagging.
+    ImageTaggingOption {
+        Disabled = "disabled",
+        Basic = "basic",
+        Enhanced = "enhanced",
+    }
+);
+
+/// SharePoint and OneDrive tenant settings. Undeclared settings are left alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SharepointSettings {
+    /// External sharing level for SharePoint (and the ceiling for OneDrive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing_capability: Option<SharingCapability>,
+    /// `none`, `allowList` or `blockList`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing_domain_restriction_mode: Option<SharingDomainRestrictionMode>,
+    /// Domains sharing is allowed with (with `allowList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing_allowed_domain_list: Option<Vec<String>>,
+    /// Domains sharing is blocked with (with `blockList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing_blocked_domain_list: Option<Vec<String>>,
+    /// Whether guests may share items they do not own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_resharing_by_external_users_enabled: Option<bool>,
+    /// Whether guests must sign in with the account the invitation was sent to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_require_accepting_user_to_match_invited_user_enabled: Option<bool>,
+    /// Days a deleted user's OneDrive is kept (30–3650).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 30, max = 3650))]
+    pub deleted_user_personal_site_retention_period_in_days: Option<i32>,
+    /// Idle session sign-out for unmanaged devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_session_sign_out: Option<IdleSessionSignOut>,
+    /// Whether legacy authentication protocols may reach SharePoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_legacy_auth_protocols_enabled: Option<bool>,
+    /// Sync is restricted to devices joined to these domains (GUIDs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("items" = {"type": "string", "format": "uuid"}))]
+    pub allowed_domain_guids_for_sync_app: Option<Vec<String>>,
+    /// File extensions the sync app does not upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_file_extensions_for_sync_app: Option<Vec<String>>,
+    /// Whether the sync app only runs on domain-joined PCs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_unmanaged_sync_app_for_tenant_restricted: Option<bool>,
+    /// Whether the Mac sync app may be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_mac_sync_app_enabled: Option<bool>,
+    /// Whether the Sync button is hidden on OneDrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_sync_button_hidden_on_personal_site: Option<bool>,
+    /// Managed paths new sites may be created under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_managed_paths_for_site_creation: Option<Vec<String>>,
+    /// Default managed path for new sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_creation_default_managed_path: Option<String>,
+    /// Default storage limit for new sites, in MB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub site_creation_default_storage_limit_in_mb: Option<i32>,
+    /// Default OneDrive storage limit, in MB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    #[serde(rename = "personalSiteDefaultStorageLimitInMB")]
+    pub personal_site_default_storage_limit_in_mb: Option<i64>,
+    /// Whether site storage is managed automatically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_sites_storage_limit_automatic: Option<bool>,
+    /// Whether users may create sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_site_creation_enabled: Option<bool>,
+    /// Whether the site creation UI is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "isSiteCreationUIEnabled")]
+    pub is_site_creation_ui_enabled: Option<bool>,
+    /// Whether users may create site pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_site_pages_creation_enabled: Option<bool>,
+    /// Whether comments on site pages are allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_commenting_on_site_pages_enabled: Option<bool>,
+    /// Whether file activity notifications are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_file_activity_notification_enabled: Option<bool>,
+    /// Whether Loop components are enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_loop_enabled: Option<bool>,
+    /// Whether SharePoint mobile notifications are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_share_point_mobile_notification_enabled: Option<bool>,
+    /// Whether the SharePoint newsfeed is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_share_point_newsfeed_enabled: Option<bool>,
+    /// Automatic image tagging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_tagging_option: Option<ImageTaggingOption>,
+    /// Default time zone for new sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_default_timezone: Option<String>,
+}
+
+/// Idle session sign-out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdleSessionSignOut {
+    /// Whether idle sessions are signed out.
+    pub is_enabled: bool,
+    /// Seconds of inactivity before a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub warn_after_in_seconds: Option<i64>,
+    /// Seconds of inactivity before sign-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub sign_out_after_in_seconds: Option<i64>,
+}
