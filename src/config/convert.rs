@@ -127,7 +127,14 @@ impl Converter<'_> {
                 }
             } else {
                 first_span.insert(key.to_string(), name_span);
-                self.spans.insert(here.clone(), child.span());
+                // Blocks are pointed at by name (a multi-line span reads badly); single-line
+                // settings by their whole line.
+                let span = match &field.shape {
+                    Shape::Object(_) => name_span,
+                    Shape::Array(item) if matches!(item.as_ref(), Shape::Object(_)) => name_span,
+                    _ => child.span(),
+                };
+                self.spans.insert(here.clone(), span);
             }
             if let Some(value) = self.field_node(child, field, &here, out.get(&field.json)) {
                 seen.insert(field.json.as_str());
@@ -186,7 +193,7 @@ impl Converter<'_> {
                     .cloned()
                     .unwrap_or_default();
                 let element = format!("{pointer}/{}", list.len());
-                self.spans.insert(element.clone(), node.span());
+                self.spans.insert(element.clone(), node.name().span());
                 let value = self.object(node, object, &element, 0)?;
                 list.push(Value::Object(value));
                 Some(Value::Array(list))

@@ -350,7 +350,7 @@ pub fn configuration(desired: &Desired) -> Vec<(String, Finding)> {
             risk.policy.clone(),
             warning(
                 "steward::lockout",
-                "/conditions/users",
+                "/conditions/users/excludeUsers",
                 message,
                 "declare emergency-access { user \"breakglass@…\" } and add those accounts to exclude-users, or add lockout-waiver \"<reason>\" to the policy; apply refuses this policy otherwise",
             ),
