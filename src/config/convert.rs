@@ -15,10 +15,10 @@ use miette::SourceSpan;
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Diagnostic, SourceFile, suggest};
-use super::shape::{Field, ObjectShape, Shape};
 use crate::model::authentication_strength::Combination;
 use crate::model::named_location::is_cidr;
 use crate::model::reference::is_guid;
+use crate::model::shape::{Field, ObjectShape, Shape};
 
 /// Where each JSON pointer of a converted value came from.
 pub type SpanMap = BTreeMap<String, SourceSpan>;

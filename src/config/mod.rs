@@ -7,7 +7,7 @@
 pub mod convert;
 pub mod diagnostic;
 pub mod format;
-pub mod shape;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,6 @@ pub use diagnostic::{Diagnostic, SourceFile};
 use crate::model::reference::RefTarget;
 use crate::model::{self, Address, Arity, Desired, Finding, Kind, checks};
 use convert::{Converter, SpanMap};
-use shape::Shape;
 
 /// Policy files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -346,10 +345,7 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         );
         return;
     };
-    let schema = serde_json::to_value(kind.schema()).unwrap_or_default();
-    let Shape::Object(shape) = shape::of_root(&schema) else {
-        return;
-    };
+    let shape = kind.shape();
     let mut converter = Converter {
         file,
         diagnostics: &mut loaded.diagnostics,

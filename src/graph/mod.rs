@@ -1,1 +1,2 @@
 //! graph layer.
+pub mod kinds;

@@ -16,6 +16,7 @@ pub mod named_location;
 pub mod reference;
 pub mod retention_label;
 pub mod security_defaults;
+pub mod shape;
 pub mod sharepoint;
 
 use std::fmt;
@@ -145,6 +146,15 @@ impl Kind {
             Kind::AuthorizationPolicy => of::<AuthorizationPolicy>(),
             Kind::SharepointSettings => of::<SharepointSettings>(),
             Kind::RetentionLabel => of::<RetentionLabel>(),
+        }
+    }
+
+    /// The shape of this kind's JSON form: its fields, their types and enum members.
+    pub fn shape(self) -> shape::ObjectShape {
+        let schema = serde_json::to_value(self.schema()).unwrap_or_default();
+        match shape::of_root(&schema) {
+            shape::Shape::Object(object) => object,
+            _ => shape::ObjectShape { fields: Vec::new() },
         }
     }
 

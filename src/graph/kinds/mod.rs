@@ -1,0 +1,373 @@
+//! Graph JSON ⇄ model, per resource kind.
+//!
+//! Reading is three steps, the same for every kind: the kind's own file reshapes Graph's JSON
+//! where the model differs (polymorphic ranges, comma-joined flags, method configurations as
+//! fields); [`project`] keeps what the model can express and reports the rest (never a silent
+//! drop); [`references`] and [`name_references`] turn ids into the names a file would say.
+
+pub mod authentication_methods;
+pub mod authentication_strength;
+pub mod conditional_access;
+pub mod named_location;
+pub mod retention_label;
+pub mod sharepoint;
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::model::Kind;
+use crate::model::reference::{RefKind, is_guid};
+use crate::model::shape::{ObjectShape, Shape};
+
+/// Something the tenant has that steward's model cannot express yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unexpressed {
+    /// JSON pointer in Graph's form of the object.
+    pub path: String,
+    /// The value that was left out.
+    pub value: Value,
+}
+
+/// Looks names up for ids, from what the run read or resolved.
+pub trait Directory {
+    /// The name a file would use for the object `id` of `kind`, if known.
+    fn name_of(&self, kind: RefKind, id: &str) -> Option<String>;
+}
+
+/// A reference in a live object that no directory object answers to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{noun} {id} referenced at {path} does not exist in the tenant")]
+pub struct Unresolved {
+    /// What kind of object.
+    pub noun: &'static str,
+    /// The id.
+    pub id: String,
+    /// JSON pointer of the reference.
+    pub path: String,
+}
+
+/// Properties the server sets or manages: never compared, never exported, never reported.
+const SERVER_MANAGED: &[&str] = &[
+    "id",
+    "createdDateTime",
+    "modifiedDateTime",
+    "lastModifiedDateTime",
+    "deletedDateTime",
+    "templateId",
+    "createdBy",
+    "lastModifiedBy",
+    "isInUse",
+    "policyType",
+    "requirementsSatisfied",
+    "combinationConfigurations",
+    "policyVersion",
+    "policyMigrationState",
+    "authenticationMethodConfigurations@odata.context",
+];
+
+/// Properties a singleton carries that Microsoft fixes (its name and description).
+const FIXED_ON_SINGLETONS: &[&str] = &["displayName", "description"];
+
+/// Reshapes one Graph object of `kind` into the model's JSON form (before references are
+/// named), with what could not be expressed.
+pub fn to_model_json(kind: Kind, raw: &Value) -> (Map<String, Value>, Vec<Unexpressed>) {
+    let mut unexpressed = Vec::new();
+    let reshaped = match kind {
+        Kind::ConditionalAccessPolicy => conditional_access::from_graph(raw),
+        Kind::NamedLocation => named_location::from_graph(raw, &mut unexpressed),
+        Kind::AuthenticationStrength => authentication_strength::from_graph(raw),
+        Kind::AuthenticationMethodsPolicy => {
+            authentication_methods::from_graph(raw, &mut unexpressed)
+        }
+        Kind::SharepointSettings => sharepoint::from_graph(raw),
+        Kind::RetentionLabel => retention_label::from_graph(raw, &mut unexpressed),
+        _ => raw.clone(),
+    };
+    let mut skip: Vec<&str> = SERVER_MANAGED.to_vec();
+    if kind.arity() == crate::model::Arity::Singleton {
+        skip.extend_from_slice(FIXED_ON_SINGLETONS);
+    }
+    let shape = kind.shape();
+    let map = match &reshaped {
+        Value::Object(map) => project_object(map, &shape, "", &skip, &mut unexpressed),
+        _ => Map::new(),
+    };
+    (map, unexpressed)
+}
+
+/// Keeps the keys `shape` knows, recursively; reports the others unless empty or managed.
+pub fn project(
+    value: &Value,
+    shape: &Shape,
+    path: &str,
+    unexpressed: &mut Vec<Unexpressed>,
+) -> Option<Value> {
+    match (shape, value) {
+        (_, Value::Null) => None,
+        (Shape::Object(object), Value::Object(map)) => {
+            // Nested objects keep `id` and friends: there they are references (method targets).
+            Some(Value::Object(project_object(
+                map,
+                object,
+                path,
+                &[],
+                unexpressed,
+            )))
+        }
+        (Shape::Array(item), Value::Array(items)) => Some(Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| project(v, item, &format!("{path}/{i}"), unexpressed))
+                .collect(),
+        )),
+        (
+            Shape::String {
+                members: Some(members),
+                ..
+            },
+            Value::String(s),
+        ) => match members.iter().find(|m| m.eq_ignore_ascii_case(s)) {
+            Some(m) => Some(Value::String(m.clone())),
+            None => {
+                unexpressed.push(Unexpressed {
+                    path: path.to_string(),
+                    value: value.clone(),
+                });
+                None
+            }
+        },
+        (Shape::String { .. }, Value::String(_))
+        | (Shape::Bool, Value::Bool(_))
+        | (Shape::Integer { .. }, Value::Number(_)) => Some(value.clone()),
+        _ => {
+            unexpressed.push(Unexpressed {
+                path: path.to_string(),
+                value: value.clone(),
+            });
+            None
+        }
+    }
+}
+
+fn project_object(
+    map: &Map<String, Value>,
+    shape: &ObjectShape,
+    path: &str,
+    skip: &[&str],
+    unexpressed: &mut Vec<Unexpressed>,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in map {
+        if key.starts_with('@') || key.contains("@odata.") || skip.contains(&key.as_str()) {
+            continue;
+        }
+        let here = format!("{path}/{key}");
+        match shape.fields.iter().find(|f| f.json == *key) {
+            Some(field) => {
+                if let Some(v) = project(value, &field.shape, &here, unexpressed) {
+                    out.insert(key.clone(), v);
+                }
+            }
+            None if is_empty(value) => {}
+            None => unexpressed.push(Unexpressed {
+                path: here,
+                value: value.clone(),
+            }),
+        }
+    }
+    out
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(is_empty),
+        _ => false,
+    }
+}
+
+/// Every id a model-JSON object references, by kind (special values excluded).
+pub fn references(kind: Kind, json: &Map<String, Value>) -> BTreeSet<(RefKind, String)> {
+    let mut out = BTreeSet::new();
+    walk_refs(
+        &Shape::Object(kind.shape()),
+        &Value::Object(json.clone()),
+        &mut |k, id, _| {
+            if is_guid(id) {
+                out.insert((k, id.to_ascii_lowercase()));
+            }
+        },
+        "",
+    );
+    out
+}
+
+/// Replaces referenced ids by the names a file would use.
+pub fn name_references(
+    kind: Kind,
+    json: &mut Map<String, Value>,
+    directory: &dyn Directory,
+) -> Result<(), Unresolved> {
+    let mut value = Value::Object(std::mem::take(json));
+    let result = rewrite_refs(&Shape::Object(kind.shape()), &mut value, directory, "");
+    if let Value::Object(map) = value {
+        *json = map;
+    }
+    result
+}
+
+fn ref_kind(name: &str) -> Option<RefKind> {
+    match name {
+        "user" => Some(RefKind::User),
+        "group" => Some(RefKind::Group),
+        "role" => Some(RefKind::Role),
+        "application" => Some(RefKind::Application),
+        "service-principal" => Some(RefKind::ServicePrincipal),
+        "named-location" => Some(RefKind::NamedLocation),
+        "authentication-strength" => Some(RefKind::AuthenticationStrength),
+        "method-target" => Some(RefKind::MethodTarget),
+        _ => None,
+    }
+}
+
+fn walk_refs(shape: &Shape, value: &Value, f: &mut dyn FnMut(RefKind, &str, &str), path: &str) {
+    match (shape, value) {
+        (Shape::Object(object), Value::Object(map)) => {
+            for field in &object.fields {
+                if let Some(v) = map.get(&field.json) {
+                    walk_refs(&field.shape, v, f, &format!("{path}/{}", field.json));
+                }
+            }
+        }
+        (Shape::Array(item), Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                walk_refs(item, v, f, &format!("{path}/{i}"));
+            }
+        }
+        (
+            Shape::String {
+                reference: Some(kind),
+                ..
+            },
+            Value::String(s),
+        ) => {
+            if let Some(kind) = ref_kind(kind) {
+                f(kind, s, path);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Ids Graph uses that name no directory object and that files write as ids.
+const WELL_KNOWN_IDS: &[&str] = &[
+    // The legacy "MFA trusted IPs" location.
+    "00000000-0000-0000-0000-000000000000",
+];
+
+fn rewrite_refs(
+    shape: &Shape,
+    value: &mut Value,
+    directory: &dyn Directory,
+    path: &str,
+) -> Result<(), Unresolved> {
+    match (shape, value) {
+        (Shape::Object(object), Value::Object(map)) => {
+            for field in &object.fields {
+                if let Some(v) = map.get_mut(&field.json) {
+                    rewrite_refs(
+                        &field.shape,
+                        v,
+                        directory,
+                        &format!("{path}/{}", field.json),
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        (Shape::Array(item), Value::Array(items)) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                rewrite_refs(item, v, directory, &format!("{path}/{i}"))?;
+            }
+            Ok(())
+        }
+        (
+            Shape::String {
+                reference: Some(kind),
+                ..
+            },
+            Value::String(s),
+        ) => {
+            let Some(kind) = ref_kind(kind) else {
+                return Ok(());
+            };
+            if !is_guid(s) || WELL_KNOWN_IDS.contains(&s.as_str()) {
+                return Ok(());
+            }
+            match directory.name_of(kind, &s.to_ascii_lowercase()) {
+                Some(name) => {
+                    *s = name;
+                    Ok(())
+                }
+                None => Err(Unresolved {
+                    noun: kind.noun(),
+                    id: s.clone(),
+                    path: path.to_string(),
+                }),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a whole Graph object of `kind` into its model type, naming references.
+pub fn read<T: serde::de::DeserializeOwned>(
+    kind: Kind,
+    raw: &Value,
+    directory: &dyn Directory,
+) -> Result<(T, Vec<Unexpressed>), ReadError> {
+    let (mut json, unexpressed) = to_model_json(kind, raw);
+    name_references(kind, &mut json, directory)?;
+    let value =
+        serde_json::from_value(Value::Object(json)).map_err(|e| ReadError::Shape(e.to_string()))?;
+    Ok((value, unexpressed))
+}
+
+/// Why a live object could not be read into the model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    /// A reference names nothing in the tenant.
+    #[error(transparent)]
+    Unresolved(#[from] Unresolved),
+    /// Graph's JSON lacks something the model requires.
+    #[error("unexpected shape: {0}")]
+    Shape(String),
+}
+
+/// Splits Graph's comma-joined flags (`"internalGuest,b2bCollaborationGuest"`) into a list.
+fn split_flags(value: &mut Value) {
+    if let Value::String(s) = value {
+        let parts: Vec<Value> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Value::String(p.to_string()))
+            .collect();
+        *value = Value::Array(parts);
+    }
+}
+
+/// Mutable access to a nested object member by a path of keys.
+fn at<'a>(value: &'a mut Value, keys: &[&str]) -> Option<&'a mut Value> {
+    let mut current = value;
+    for key in keys {
+        current = current.as_object_mut()?.get_mut(*key)?;
+    }
+    Some(current)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,11 @@
+//! SharePoint settings.
+
+use serde_json::Value;
+
+/// Graph → the model's JSON form. Some documented responses wrap the entity in `value`.
+pub fn from_graph(raw: &Value) -> Value {
+    match raw.get("value") {
+        Some(inner @ Value::Object(_)) if raw.get("sharingCapability").is_none() => inner.clone(),
+        _ => raw.clone(),
+    }
+}
