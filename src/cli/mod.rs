@@ -7,9 +7,10 @@ use clap::{Parser, Subcommand};
 mod error;
 mod fmt;
 mod output;
+pub(crate) mod permissions;
 mod sandbox;
 mod schema;
-mod validate;
+pub(crate) mod validate;
 
 pub use error::CommandError;
 
@@ -30,6 +31,7 @@ enum Command {
     Validate(validate::Args),
     Fmt(fmt::Args),
     Schema(schema::Args),
+    Permissions(permissions::Args),
     Sandbox(sandbox::Args),
 }
 
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Permissions(args) => permissions::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };
     match result {

@@ -61,6 +61,11 @@ pub fn schema_files() -> BTreeMap<String, String> {
         "validate-report.schema.json".into(),
         pretty(&serde_json::to_value(validate).unwrap_or_default()),
     );
+    let permissions = schemars::schema_for!(super::permissions::PermissionsReport);
+    files.insert(
+        "permissions-report.schema.json".into(),
+        pretty(&serde_json::to_value(permissions).unwrap_or_default()),
+    );
     files.insert(
         "index.json".into(),
         pretty(&json!({

@@ -1,2 +1,3 @@
 //! graph layer.
 pub mod kinds;
+pub mod permissions;

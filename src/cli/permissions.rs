@@ -1,0 +1,182 @@
+//! `steward permissions`: what to grant the app registration (or the admin) before a plan.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::CommandError;
+use super::output::print_diagnostics;
+use crate::config;
+use crate::graph::permissions::{self, KindPermissions, NAME_RESOLUTION};
+use crate::model::{Address, Kind};
+
+/// Print the least-privilege Microsoft Graph permissions the policy files need.
+///
+/// Lists application permissions (for CI sign-in: secret, certificate, workload identity) and
+/// delegated permissions (for a signed-in admin) to plan (read) and to apply (write), per kind,
+/// and which kinds only a signed-in admin can manage.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for *.kdl).
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: `human` or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// How the permissions are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A summary for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// The JSON document `permissions --format json` prints.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PermissionsReport {
+    /// The version of this document's format.
+    pub format_version: u32,
+    /// The kinds the files declare.
+    pub kinds: Vec<KindPermissions>,
+    /// Application permissions to plan.
+    pub application_read: Vec<String>,
+    /// Application permissions to apply (a superset of the read ones).
+    pub application_write: Vec<String>,
+    /// Delegated permissions to plan.
+    pub delegated_read: Vec<String>,
+    /// Delegated permissions to apply.
+    pub delegated_write: Vec<String>,
+    /// Kinds an app-only sign-in cannot manage.
+    pub needs_signed_in_admin: Vec<String>,
+}
+
+/// Builds the report for the kinds declared.
+pub fn report(declared: &BTreeSet<Kind>) -> PermissionsReport {
+    let kinds: Vec<KindPermissions> = declared
+        .iter()
+        .filter_map(|k| permissions::for_kind(*k))
+        .collect();
+    let resolve = declared
+        .iter()
+        .any(|k| permissions::needs_name_resolution(*k));
+    let collect =
+        |f: &dyn Fn(&KindPermissions) -> Vec<&'static str>, extra: &[&str]| -> Vec<String> {
+            let mut set: BTreeSet<String> = kinds.iter().flat_map(f).map(String::from).collect();
+            if resolve {
+                set.extend(NAME_RESOLUTION.iter().map(|s| s.to_string()));
+            }
+            set.extend(extra.iter().map(|s| s.to_string()));
+            set.into_iter().collect()
+        };
+    let application_read = collect(&|k| k.application_read.clone(), &[]);
+    let delegated_read = collect(&|k| k.delegated_read.clone(), &[]);
+    let application_write = collect(
+        &|k| [k.application_read.clone(), k.application_write.clone()].concat(),
+        &[],
+    );
+    let delegated_write = collect(
+        &|k| [k.delegated_read.clone(), k.delegated_write.clone()].concat(),
+        &[],
+    );
+    PermissionsReport {
+        format_version: 1,
+        needs_signed_in_admin: kinds
+            .iter()
+            .filter(|k| !k.app_only)
+            .map(|k| k.kind.to_string())
+            .collect(),
+        kinds,
+        application_read,
+        application_write,
+        delegated_read,
+        delegated_write,
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let loaded = config::load(&args.paths);
+    if loaded.has_errors() {
+        print_diagnostics(&loaded.diagnostics);
+        return Err(CommandError::User(
+            "the policy files have errors; fix them (see `steward validate`) to list their permissions".into(),
+        ));
+    }
+    let mut declared: BTreeSet<Kind> = loaded.origins.keys().map(|a: &Address| a.kind).collect();
+    if !loaded.desired.prune.is_empty() {
+        declared.extend(loaded.desired.prune.iter().map(|p| match p.kind {
+            crate::model::PruneKind::ConditionalAccessPolicy => Kind::ConditionalAccessPolicy,
+            crate::model::PruneKind::NamedLocation => Kind::NamedLocation,
+            crate::model::PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
+            crate::model::PruneKind::RetentionLabel => Kind::RetentionLabel,
+        }));
+    }
+    let report = report(&declared);
+    if args.format == Format::Json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CommandError::User(format!("cannot print the report: {e}")))?;
+        println!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if report.kinds.is_empty() {
+        println!("The policy files declare no tenant settings: no Graph permission is needed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let app_kinds: Vec<&KindPermissions> = report.kinds.iter().filter(|k| k.app_only).collect();
+    println!("Microsoft Graph permissions for the kinds these files declare.\n");
+    if !app_kinds.is_empty() {
+        println!(
+            "Application permissions (CI: client secret, certificate or workload identity federation;"
+        );
+        println!("grant admin consent in the app registration):");
+        println!(
+            "  plan, drift, export:  {}",
+            report.application_read.join(", ")
+        );
+        println!(
+            "  apply:                {}",
+            report.application_write.join(", ")
+        );
+        println!();
+    }
+    println!("Delegated permissions (a signed-in admin: azure-cli or device-code sign-in):");
+    println!(
+        "  plan, drift, export:  {}",
+        report.delegated_read.join(", ")
+    );
+    println!(
+        "  apply:                {}",
+        report.delegated_write.join(", ")
+    );
+    println!();
+    println!("Per kind (read → write; the admin role a signed-in admin needs to apply):");
+    let width = report.kinds.iter().map(|k| k.kind.len()).max().unwrap_or(0);
+    for k in &report.kinds {
+        let (read, write) = if k.app_only {
+            (&k.application_read, &k.application_write)
+        } else {
+            (&k.delegated_read, &k.delegated_write)
+        };
+        println!(
+            "  {:width$}  {} → {}  ({}){}",
+            k.kind,
+            read.join(", "),
+            write.join(", "),
+            k.admin_role,
+            if k.app_only { "" } else { "  delegated only" },
+        );
+    }
+    if !report.needs_signed_in_admin.is_empty() {
+        println!();
+        println!(
+            "Only a signed-in admin can manage {}: Graph has no application permission for it.",
+            report.needs_signed_in_admin.join(", ")
+        );
+        println!("Sign in with --auth azure-cli or --auth device-code for runs that touch it.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
