@@ -43,16 +43,22 @@ fn fields(shape: &ObjectShape, json: &Map<String, Value>, depth: usize, skip: &[
             continue;
         };
         match (&field.shape, value) {
+            // Graph's "nothing here" (null, [], a block of nothing) is written as nothing.
             (_, Value::Null) => {}
+            (Shape::Array(_), Value::Array(items)) if items.is_empty() => {}
             (Shape::Object(object), Value::Object(map)) => {
-                out.push_str(&indent);
-                out.push_str(&object_node(&field.kdl, object, map, depth));
+                if let Some(node) = object_node(&field.kdl, object, map, depth) {
+                    out.push_str(&indent);
+                    out.push_str(&node);
+                }
             }
             (Shape::Array(item), Value::Array(items)) => match item.as_ref() {
                 Shape::Object(object) => {
                     for element in items.iter().filter_map(Value::as_object) {
+                        let node = object_node(&field.kdl, object, element, depth)
+                            .unwrap_or_else(|| format!("{}\n", field.kdl));
                         out.push_str(&indent);
-                        out.push_str(&object_node(&field.kdl, object, element, depth));
+                        out.push_str(&node);
                     }
                 }
                 scalar => {
@@ -84,7 +90,12 @@ fn fields(shape: &ObjectShape, json: &Map<String, Value>, depth: usize, skip: &[
 }
 
 /// A block whose settings are all single values is written on one line as key=value.
-fn object_node(name: &str, shape: &ObjectShape, json: &Map<String, Value>, depth: usize) -> String {
+fn object_node(
+    name: &str,
+    shape: &ObjectShape,
+    json: &Map<String, Value>,
+    depth: usize,
+) -> Option<String> {
     let present: Vec<_> = shape
         .fields
         .iter()
@@ -95,13 +106,13 @@ fn object_node(name: &str, shape: &ObjectShape, json: &Map<String, Value>, depth
             .iter()
             .map(|f| format!("{}={}", f.kdl, scalar_text(&f.shape, &json[&f.json])))
             .collect();
-        return format!("{name} {}\n", props.join(" "));
+        return Some(format!("{name} {}\n", props.join(" ")));
     }
     let body = fields(shape, json, depth + 1, &[]);
     if body.is_empty() {
-        return format!("{name}\n");
+        return None;
     }
-    format!("{name} {{\n{body}{}}}\n", "    ".repeat(depth))
+    Some(format!("{name} {{\n{body}{}}}\n", "    ".repeat(depth)))
 }
 
 fn scalar_text(shape: &Shape, value: &Value) -> String {
