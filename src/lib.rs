@@ -8,4 +8,5 @@ pub mod cli;
 pub mod config;
 pub mod graph;
 pub mod model;
+pub mod reconcile;
 pub mod sandbox;

@@ -13,6 +13,7 @@ pub mod checks;
 pub mod conditional_access;
 pub mod meta;
 pub mod named_location;
+pub mod plan;
 pub mod reference;
 pub mod retention_label;
 pub mod security_defaults;
@@ -35,7 +36,9 @@ pub use security_defaults::SecurityDefaults;
 pub use sharepoint::SharepointSettings;
 
 /// Every kind of node a policy file may declare at its top level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// `emergency-access`: the break-glass accounts.

@@ -1,0 +1,119 @@
+//! The plan: what would change in the tenant, resource by resource and field by field.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Kind;
+
+/// What happens to one resource.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Nothing: the tenant matches.
+    NoOp,
+    /// Created.
+    Create,
+    /// Changed in place.
+    Update,
+    /// Deleted (only inside a prune scope).
+    Delete,
+}
+
+/// One changed setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FieldChange {
+    /// The setting as a file names it: kebab-case node names joined by dots
+    /// (`conditions.users.exclude-users`).
+    pub path: String,
+    /// The JSON pointer of the setting in the model's (Graph's camelCase) form.
+    pub pointer: String,
+    /// The tenant's value (`null` when unset).
+    pub before: Value,
+    /// The declared value.
+    pub after: Value,
+    /// For sets: members the change adds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<Value>,
+    /// For sets: members the change removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<Value>,
+}
+
+/// The change to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceChange {
+    /// `kind "name"` or `kind` for singletons.
+    pub address: String,
+    /// The kind.
+    pub kind: Kind,
+    /// The display name, for collection kinds.
+    pub name: Option<String>,
+    /// The tenant's id, when the object exists.
+    pub id: Option<String>,
+    /// What happens.
+    pub action: Action,
+    /// The object in the tenant (model form, declared settings only for updates).
+    pub before: Option<Value>,
+    /// The object as declared.
+    pub after: Option<Value>,
+    /// The settings that change (empty for no-ops, creates and deletes).
+    pub changes: Vec<FieldChange>,
+    /// Settings compared and found equal.
+    pub unchanged: usize,
+}
+
+/// A change a reviewer must not miss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Risk {
+    /// The resource's address.
+    pub address: String,
+    /// A stable code (`ca-disabled`, `exclusion-added`, `weaker-grant`, …).
+    pub code: String,
+    /// What the change does, in plain words.
+    pub message: String,
+}
+
+/// An object in the tenant that nothing declares; left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Unmanaged {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its display name.
+    pub name: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// Counts, Terraform style.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// Resources to create.
+    pub add: usize,
+    /// Resources to update.
+    pub change: usize,
+    /// Resources to delete.
+    pub destroy: usize,
+}
+
+impl Summary {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.add == 0 && self.change == 0 && self.destroy == 0
+    }
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Plan {
+    /// Every declared resource (and every deletion), in the order apply would take them.
+    pub resources: Vec<ResourceChange>,
+    /// Objects in the tenant nothing declares.
+    pub unmanaged: Vec<Unmanaged>,
+    /// Changes that weaken security, first for reviewers.
+    pub risks: Vec<Risk>,
+    /// Counts.
+    pub summary: Summary,
+}

@@ -1,0 +1,320 @@
+//! Building the plan: match declared resources with the tenant's, diff them, order the work.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::diff;
+use super::risk;
+use crate::model::plan::{Action, Plan, ResourceChange, Summary, Unmanaged};
+use crate::model::{Address, Desired, Kind, PruneKind};
+
+/// The tenant's ids of live objects, by address.
+pub type LiveIds = BTreeMap<Address, String>;
+
+/// Knobs of a plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// How many deletions the plan may contain (`--max-deletes`).
+    pub max_deletes: usize,
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The prune scopes would delete more objects than allowed.
+    #[error("the plan would delete {} objects but --max-deletes is {max}: {}", .names.len(), .names.join(", "))]
+    TooManyDeletes {
+        /// The limit.
+        max: usize,
+        /// What would be deleted.
+        names: Vec<String>,
+    },
+}
+
+fn to_map(value: &impl Serialize) -> Map<String, Value> {
+    crate::config::to_map(value)
+}
+
+/// One declared or live resource in the model's JSON form.
+struct Entry {
+    kind: Kind,
+    name: Option<String>,
+    json: Map<String, Value>,
+}
+
+fn entries(model: &Desired) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let named = |kind, name: &str, json| Entry {
+        kind,
+        name: Some(name.to_string()),
+        json,
+    };
+    for r in &model.named_locations {
+        out.push(named(Kind::NamedLocation, &r.display_name, to_map(r)));
+    }
+    for r in &model.authentication_strengths {
+        out.push(named(
+            Kind::AuthenticationStrength,
+            &r.display_name,
+            to_map(r),
+        ));
+    }
+    for r in &model.conditional_access_policies {
+        out.push(named(
+            Kind::ConditionalAccessPolicy,
+            &r.display_name,
+            to_map(r),
+        ));
+    }
+    let single = |kind, json| Entry {
+        kind,
+        name: None,
+        json,
+    };
+    if let Some(r) = &model.authentication_methods_policy {
+        out.push(single(Kind::AuthenticationMethodsPolicy, to_map(r)));
+    }
+    if let Some(r) = &model.security_defaults {
+        out.push(single(Kind::SecurityDefaults, to_map(r)));
+    }
+    if let Some(r) = &model.authorization_policy {
+        out.push(single(Kind::AuthorizationPolicy, to_map(r)));
+    }
+    if let Some(r) = &model.sharepoint_settings {
+        out.push(single(Kind::SharepointSettings, to_map(r)));
+    }
+    for r in &model.retention_labels {
+        out.push(named(Kind::RetentionLabel, &r.display_name, to_map(r)));
+    }
+    out
+}
+
+fn prune_kind(kind: Kind) -> Option<PruneKind> {
+    match kind {
+        Kind::ConditionalAccessPolicy => Some(PruneKind::ConditionalAccessPolicy),
+        Kind::NamedLocation => Some(PruneKind::NamedLocation),
+        Kind::AuthenticationStrength => Some(PruneKind::AuthenticationStrength),
+        Kind::RetentionLabel => Some(PruneKind::RetentionLabel),
+        _ => None,
+    }
+}
+
+fn address_text(kind: Kind, name: Option<&str>) -> String {
+    Address {
+        kind,
+        name: name.map(String::from),
+    }
+    .to_string()
+}
+
+/// Compares `desired` with `live` and orders the work: named locations and authentication
+/// strengths before the policies that use them; deletions last.
+pub fn plan(
+    desired: &Desired,
+    live: &Desired,
+    ids: &LiveIds,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let live_entries = entries(live);
+    let mut matched = vec![false; live_entries.len()];
+    let mut resources = Vec::new();
+
+    for want in entries(desired) {
+        let shape = want.kind.shape();
+        let find = |name: &str| {
+            live_entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| {
+                    !matched[*i] && e.kind == want.kind && e.name.as_deref() == Some(name)
+                })
+                .map(|(i, _)| i)
+        };
+        let pinned = want
+            .json
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let found = match (&want.name, &pinned) {
+            (_, Some(pin)) => live_entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| {
+                    !matched[*i]
+                        && e.kind == want.kind
+                        && ids
+                            .get(&Address {
+                                kind: e.kind,
+                                name: e.name.clone(),
+                            })
+                            .is_some_and(|id| id.eq_ignore_ascii_case(pin))
+                })
+                .map(|(i, _)| i),
+            (Some(name), None) => find(name).or_else(|| {
+                want.json
+                    .get("renamedFrom")
+                    .and_then(Value::as_str)
+                    .and_then(find)
+            }),
+            (None, None) => live_entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| !matched[*i] && e.kind == want.kind)
+                .map(|(i, _)| i),
+        };
+        let address = address_text(want.kind, want.name.as_deref());
+        match found {
+            Some(i) => {
+                matched[i] = true;
+                let have = &live_entries[i];
+                let mut d = diff::object(&shape, &want.json, &have.json);
+                if have.name != want.name {
+                    d.changes.insert(
+                        0,
+                        crate::model::plan::FieldChange {
+                            path: "display-name".into(),
+                            pointer: "/displayName".into(),
+                            before: have.name.clone().map(Value::String).unwrap_or(Value::Null),
+                            after: want.name.clone().map(Value::String).unwrap_or(Value::Null),
+                            added: Vec::new(),
+                            removed: Vec::new(),
+                        },
+                    );
+                }
+                let id = ids
+                    .get(&Address {
+                        kind: have.kind,
+                        name: have.name.clone(),
+                    })
+                    .cloned();
+                let action = if d.changes.is_empty() {
+                    Action::NoOp
+                } else {
+                    Action::Update
+                };
+                resources.push(ResourceChange {
+                    address,
+                    kind: want.kind,
+                    name: want.name.clone(),
+                    id,
+                    action,
+                    before: Some(Value::Object(declared_view(&want.json, &have.json))),
+                    after: Some(Value::Object(want.json.clone())),
+                    changes: d.changes,
+                    unchanged: d.unchanged,
+                });
+            }
+            None => resources.push(ResourceChange {
+                address,
+                kind: want.kind,
+                name: want.name.clone(),
+                id: None,
+                action: Action::Create,
+                before: None,
+                after: Some(Value::Object(want.json.clone())),
+                changes: Vec::new(),
+                unchanged: 0,
+            }),
+        }
+    }
+
+    let mut unmanaged = Vec::new();
+    let mut deletes = Vec::new();
+    for (i, have) in live_entries.iter().enumerate() {
+        if matched[i] {
+            continue;
+        }
+        let Some(name) = &have.name else { continue };
+        let id = ids
+            .get(&Address {
+                kind: have.kind,
+                name: have.name.clone(),
+            })
+            .cloned()
+            .unwrap_or_default();
+        let pruned = prune_kind(have.kind).is_some_and(|pk| {
+            desired.prune.iter().any(|p| {
+                p.kind == pk
+                    && p.name_prefix
+                        .as_deref()
+                        .is_none_or(|prefix| name.starts_with(prefix))
+            })
+        });
+        if pruned {
+            deletes.push(ResourceChange {
+                address: address_text(have.kind, Some(name)),
+                kind: have.kind,
+                name: Some(name.clone()),
+                id: Some(id),
+                action: Action::Delete,
+                before: Some(Value::Object(have.json.clone())),
+                after: None,
+                changes: Vec::new(),
+                unchanged: 0,
+            });
+        } else {
+            unmanaged.push(Unmanaged {
+                kind: have.kind,
+                name: name.clone(),
+                id,
+            });
+        }
+    }
+    if deletes.len() > options.max_deletes {
+        return Err(PlanError::TooManyDeletes {
+            max: options.max_deletes,
+            names: deletes.iter().map(|d| d.address.clone()).collect(),
+        });
+    }
+
+    // Dependencies first: locations and strengths, then policies, then the rest; deletes last.
+    resources.sort_by_key(|r| order(r.kind));
+    resources.extend(deletes);
+    let summary = Summary {
+        add: resources
+            .iter()
+            .filter(|r| r.action == Action::Create)
+            .count(),
+        change: resources
+            .iter()
+            .filter(|r| r.action == Action::Update)
+            .count(),
+        destroy: resources
+            .iter()
+            .filter(|r| r.action == Action::Delete)
+            .count(),
+    };
+    let risks = risk::assess(&resources);
+    Ok(Plan {
+        resources,
+        unmanaged,
+        risks,
+        summary,
+    })
+}
+
+fn order(kind: Kind) -> usize {
+    Kind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(usize::MAX)
+}
+
+/// The tenant's object seen only through what the declaration manages.
+fn declared_view(desired: &Map<String, Value>, live: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, want) in desired {
+        match (want, live.get(key)) {
+            (Value::Object(w), Some(Value::Object(l))) => {
+                out.insert(key.clone(), Value::Object(declared_view(w, l)));
+            }
+            (_, Some(v)) => {
+                out.insert(key.clone(), v.clone());
+            }
+            (_, None) => {}
+        }
+    }
+    out
+}
