@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod error;
 mod fmt;
+pub mod graph_args;
 mod sandbox;
 mod schema;
 mod validate;
