@@ -191,6 +191,7 @@ impl GraphClient {
                     }
                 }
             }
+            retry.sort_unstable();
             pending = retry;
         }
         let mut out = Vec::with_capacity(results.len());
