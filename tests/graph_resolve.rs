@@ -194,11 +194,14 @@ async fn names_for_ids_names_groups_apps_and_role_templates_and_reports_unknown_
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, GraphError::Resolve(ResolveError::NotFound { references, .. }) if references == &[ghost.clone()]),
+        matches!(&err, GraphError::Resolve(ResolveError::NotFound { references, .. }) if references == std::slice::from_ref(&ghost)),
         "{err:?}"
     );
     assert!(err.to_string().contains(&ghost));
-    let (found, missing) = resolver.try_names_for_ids(&[ghost.clone()]).await.unwrap();
+    let (found, missing) = resolver
+        .try_names_for_ids(std::slice::from_ref(&ghost))
+        .await
+        .unwrap();
     assert!(found.is_empty());
     assert_eq!(missing, [ghost]);
 }

@@ -120,6 +120,11 @@ impl Authority {
         })
     }
 
+    /// The OAuth scope requested, `{graph}/.default`.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
     /// `{login}/{tenant}/oauth2/v2.0/token`.
     pub fn token_url(&self) -> String {
         self.endpoint("token")
