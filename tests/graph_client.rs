@@ -508,3 +508,89 @@ fn retry_after_parses_fractional_seconds_and_http_dates() {
     assert_eq!(parse_retry_after("soon"), None);
     assert_eq!(parse_retry_after("-1"), None);
 }
+
+#[tokio::test]
+async fn list_resends_extra_headers_on_every_page() {
+    let base = Arc::new(std::sync::OnceLock::<String>::new());
+    let b = base.clone();
+    let server = serve(move |r| {
+        let url = b.get().unwrap();
+        if r.param("$skiptoken").is_none() {
+            Reply::json(
+                200,
+                json!({"@odata.count": 2, "value": [{"id": "1"}],
+                "@odata.nextLink": format!("{url}/v1.0/users?$count=true&$skiptoken=p2")}),
+            )
+        } else {
+            Reply::json(200, json!({"value": [{"id": "2"}]}))
+        }
+    })
+    .await;
+    base.set(server.url.clone()).unwrap();
+    let items = client(&server.url)
+        .list_with_headers("users?$count=true", &[("ConsistencyLevel", "eventual")])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    let levels: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("consistencylevel"))
+        .collect();
+    assert_eq!(
+        levels,
+        [Some("eventual".to_string()), Some("eventual".to_string())]
+    );
+}
+
+#[test]
+fn graph_flags_parse_for_admins() {
+    use clap::Parser;
+    use steward::cli::graph_args::GraphArgs;
+    use steward::graph::{AuthMode, Cloud};
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        graph: GraphArgs,
+    }
+    let cmd = Cmd::try_parse_from([
+        "steward",
+        "--graph-url",
+        "http://127.0.0.1:8080",
+        "--cloud",
+        "usgov-dod",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        "abc",
+        "--auth",
+        "azure-cli",
+        "--stats",
+    ])
+    .unwrap();
+    let g = cmd.graph;
+    assert_eq!(g.graph_url.as_deref(), Some("http://127.0.0.1:8080"));
+    assert_eq!(
+        (g.cloud, g.auth, g.stats),
+        (Cloud::UsGovDod, Some(AuthMode::AzureCli), true)
+    );
+    assert_eq!(g.tenant.as_deref(), Some("contoso.com"));
+    for mode in [
+        "secret",
+        "certificate",
+        "federated",
+        "github",
+        "azure-cli",
+        "device-code",
+        "token",
+    ] {
+        assert!(
+            Cmd::try_parse_from(["steward", "--auth", mode]).is_ok(),
+            "{mode}"
+        );
+    }
+    assert!(
+        Cmd::try_parse_from(["steward", "--client-secret", "x"]).is_err(),
+        "secrets are never flags"
+    );
+}
