@@ -278,7 +278,7 @@ async fn an_ambiguous_group_name_is_an_error_listing_both_ids() {
         GraphError::Resolve(ResolveError::Ambiguous {
             kind, name, ids, ..
         }) => {
-            assert_eq!((kind.as_str(), name.as_str()), ("group", "sales"));
+            assert_eq!((kind.as_str(), name.as_str()), ("group", "Sales"));
             assert_eq!(ids, &[SALES_A.to_string(), SALES_B.to_string()]);
         }
         other => panic!("expected Ambiguous, got {other:?}"),

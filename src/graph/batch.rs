@@ -213,11 +213,12 @@ impl GraphClient {
     ) -> Result<Vec<(usize, BatchResult)>, GraphError> {
         let requests: Vec<Value> = chunk.iter().map(|&i| reqs[i].to_json(i)).collect();
         self.inner.stats.batch_items(chunk.len());
+        let read_only = chunk.iter().all(|&i| reqs[i].method == "GET");
         let answer = self
-            .send(GraphRequest::post(
-                "$batch",
-                json!({ "requests": requests }),
-            ))
+            .send_with(
+                GraphRequest::post("$batch", json!({ "requests": requests })),
+                read_only,
+            )
             .await;
         let failed = |status: u16| -> Vec<(usize, BatchResult)> {
             chunk

@@ -377,6 +377,17 @@ impl GraphClient {
     /// or an HTTP date) or back off exponentially with jitter; dropped connections and timeouts
     /// are retried for GET only. Non-2xx answers become errors.
     pub async fn send(&self, req: GraphRequest) -> Result<GraphResponse, GraphError> {
+        let idempotent = req.method == Method::GET;
+        self.send_with(req, idempotent).await
+    }
+
+    /// [`GraphClient::send`], saying whether a dropped connection may be retried (true for
+    /// reads, and for a `$batch` that only reads).
+    pub(crate) async fn send_with(
+        &self,
+        req: GraphRequest,
+        idempotent: bool,
+    ) -> Result<GraphResponse, GraphError> {
         let inner = &self.inner;
         let url = self.url_for(&req.path)?;
         let shown = display_path(&url);
@@ -430,9 +441,7 @@ impl GraphClient {
                     } else {
                         TransportKind::Other
                     };
-                    if req.method == Method::GET
-                        && let Ok(wait) = self.next_wait(attempt, None)
-                    {
+                    if idempotent && let Ok(wait) = self.next_wait(attempt, None) {
                         inner.stats.retry();
                         tokio::time::sleep(wait).await;
                         continue;

@@ -231,6 +231,7 @@ impl Resolver {
             &wanted,
             |u| cache.get(u).cloned().map(|id| vec![id]),
             "user",
+            &spelling(upns),
         )
     }
 
@@ -268,6 +269,7 @@ impl Resolver {
             &wanted,
             |n| cache.get(n).cloned().filter(|v| !v.is_empty()),
             "group",
+            &spelling(names),
         )
     }
 
@@ -322,6 +324,7 @@ impl Resolver {
                     .map(|v| v.iter().map(|o| o.id.clone()).collect())
             },
             "service principal",
+            &spelling(refs),
         )?;
         Ok(ids
             .into_iter()
@@ -421,12 +424,19 @@ pub(crate) fn is_guid(s: &str) -> bool {
         })
 }
 
+/// Lowercase key → the reference as the caller wrote it (for error messages).
+fn spelling(refs: &[String]) -> HashMap<String, String> {
+    refs.iter().map(|r| (r.to_lowercase(), r.clone())).collect()
+}
+
 /// Maps each wanted key to its single id; ambiguity first, then every missing key.
 fn collect_unique(
     wanted: &[String],
     get: impl Fn(&str) -> Option<Vec<String>>,
     kind: &str,
+    written: &HashMap<String, String>,
 ) -> Result<HashMap<String, String>, GraphError> {
+    let shown = |k: &String| written.get(k).cloned().unwrap_or_else(|| k.clone());
     let mut out = HashMap::new();
     let mut missing = Vec::new();
     for key in wanted {
@@ -435,7 +445,7 @@ fn collect_unique(
                 ids.sort();
                 return Err(ResolveError::Ambiguous {
                     kind: kind.to_string(),
-                    name: key.clone(),
+                    name: shown(key),
                     ids,
                     referenced_by: None,
                 }
@@ -444,7 +454,7 @@ fn collect_unique(
             Some(ids) if ids.len() == 1 => {
                 out.insert(key.clone(), ids[0].clone());
             }
-            _ => missing.push(key.clone()),
+            _ => missing.push(shown(key)),
         }
     }
     if !missing.is_empty() {

@@ -108,8 +108,8 @@ pub(crate) fn kind_of(method: &str, path: &str) -> String {
     for seg in path.split('/').filter(|s| !s.is_empty()).take(3) {
         let id_like = seg.contains('(')
             || seg.contains('@')
-            || seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-            || (seg.len() == 36 && seg.matches('-').count() == 4);
+            || seg.chars().all(|c| c.is_ascii_digit())
+            || (seg.len() >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
         if id_like {
             parts.push("{id}");
             break;
