@@ -157,6 +157,8 @@ pub(crate) struct ClientInner {
     ca_writes: tokio::sync::Mutex<()>,
     pub(crate) stats: Arc<Stats>,
     retries_used: AtomicU32,
+    // One draw target, so concurrent reads stack their spinners instead of fighting.
+    progress: Option<indicatif::MultiProgress>,
 }
 
 /// A Microsoft Graph v1.0 client. Cheap to clone; clones share limits, budget, cache and stats.
@@ -196,6 +198,7 @@ impl GraphClient {
                 http,
                 sem: Semaphore::new(config.max_concurrency.max(1)),
                 credential,
+                progress: config.progress.then(indicatif::MultiProgress::new),
                 config,
                 ca_writes: tokio::sync::Mutex::new(()),
                 stats,
@@ -328,10 +331,8 @@ impl GraphClient {
     }
 
     fn spinner(&self, path: &str) -> Option<indicatif::ProgressBar> {
-        if !self.inner.config.progress {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
+        let multi = self.inner.progress.as_ref()?;
+        let bar = multi.add(indicatif::ProgressBar::new_spinner());
         if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} reading {msg}") {
             bar.set_style(style);
         }
@@ -442,6 +443,10 @@ impl GraphClient {
                         TransportKind::Other
                     };
                     if idempotent && let Ok(wait) = self.next_wait(attempt, None) {
+                        tracing::debug!(
+                            method = %method_name, path = %shown, attempt,
+                            "no answer from Graph ({kind:?}); retrying"
+                        );
                         inner.stats.retry();
                         tokio::time::sleep(wait).await;
                         continue;
@@ -490,6 +495,11 @@ impl GraphClient {
                     header_str(&headers, "retry-after").and_then(|v| parse_retry_after(&v));
                 match self.next_wait(attempt, retry_after) {
                     Ok(wait) => {
+                        tracing::debug!(
+                            method = %method_name, path = %shown, status, attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "Graph answered {status}; retrying"
+                        );
                         inner.stats.retry();
                         tokio::time::sleep(wait).await;
                         continue;

@@ -74,7 +74,8 @@ impl fmt::Display for HttpError {
             "{} {}: HTTP {} {}",
             self.method, self.path, self.status, reason
         )?;
-        match (&self.code, &self.message) {
+        let message = self.message.as_ref().filter(|m| !m.trim().is_empty());
+        match (&self.code, message) {
             (Some(c), Some(m)) if !c.is_empty() => write!(f, "; Graph error {c}: {m}")?,
             (_, Some(m)) => write!(f, "; Graph error: {m}")?,
             (Some(c), None) if !c.is_empty() => write!(f, "; Graph error {c}")?,
