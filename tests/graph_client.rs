@@ -594,3 +594,12 @@ fn graph_flags_parse_for_admins() {
         "secrets are never flags"
     );
 }
+
+#[test]
+fn query_values_are_encoded_so_hash_and_ampersand_survive() {
+    use steward::graph::client::encode_query_value;
+    assert_eq!(
+        encode_query_value("userPrincipalName in ('a#ext@x.com','b&c+d@x.com')"),
+        "userPrincipalName%20in%20('a%23ext@x.com','b%26c%2Bd@x.com')"
+    );
+}

@@ -415,8 +415,7 @@ impl GraphClient {
                 .http
                 .request(req.method.clone(), url.clone())
                 .bearer_auth(token.expose())
-                .header("client-request-id", uuid::Uuid::new_v4().to_string())
-                .header("Accept", "application/json");
+                .header("client-request-id", uuid::Uuid::new_v4().to_string());
             for (k, v) in &req.headers {
                 rb = rb.header(k.as_str(), v.as_str());
             }
@@ -556,6 +555,12 @@ pub(crate) fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     let half = step / 2;
     let jitter = rand::rng().random_range(0.0..=1.0f64);
     half + half.mul_f64(jitter)
+}
+
+/// Percent-encodes an OData query value (e.g. a `$filter` expression) so spaces, `#`, `&` and
+/// `+` survive the trip; quotes inside string literals must already be doubled (`''`).
+pub fn encode_query_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, super::resolve::QUERY_VALUE).to_string()
 }
 
 /// Parses `Retry-After`: seconds (possibly fractional, e.g. `2.128`) or an HTTP date.

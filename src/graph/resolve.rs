@@ -18,7 +18,7 @@ pub const GET_BY_IDS_MAX: usize = 1000;
 pub const IN_FILTER_MAX: usize = 15;
 
 // Characters kept readable in a filter; everything else is percent-encoded.
-const FILTER: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -382,7 +382,7 @@ impl Resolver {
                 let filter = format!("{property} in ({list})");
                 BatchItem::get(format!(
                     "{collection}?$filter={}&$select={select}&$top=999",
-                    utf8_percent_encode(&filter, FILTER)
+                    utf8_percent_encode(&filter, QUERY_VALUE)
                 ))
             })
             .collect();
