@@ -1,6 +1,8 @@
 //! Azure CLI sign-in with an `az` stub first on PATH. Its own test binary, because it changes
 //! the process's PATH.
 
+#![cfg(unix)]
+
 mod graph_support;
 
 use std::os::unix::fs::PermissionsExt;
