@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod error;
+mod export;
 mod fmt;
+pub mod graph_args;
 mod output;
 pub(crate) mod permissions;
 mod sandbox;
@@ -32,6 +34,7 @@ enum Command {
     Fmt(fmt::Args),
     Schema(schema::Args),
     Permissions(permissions::Args),
+    Export(export::Args),
     Sandbox(sandbox::Args),
 }
 
@@ -43,10 +46,19 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Permissions(args) => permissions::run(args),
+        Command::Export(args) => export::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(code) => code,
         Err(err) => err.report(),
     }
+}
+
+/// A runtime for the commands that talk to Graph.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::User(format!("cannot start the async runtime: {e}")))
 }

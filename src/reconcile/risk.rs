@@ -46,13 +46,16 @@ pub fn assess(changes: &[ResourceChange]) -> Vec<Risk> {
             (Kind::AuthenticationMethodsPolicy, Action::Update | Action::Create) => {
                 method_risks(c, &mut out)
             }
-            (Kind::SecurityDefaults, Action::Update) => {
+            (Kind::SecurityDefaults, Action::Update)
                 if c.changes
                     .iter()
-                    .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false))
-                {
-                    out.push(risk(c, "security-defaults-off", "security defaults turned off: make sure Conditional Access policies replace them".into()));
-                }
+                    .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false)) =>
+            {
+                out.push(risk(
+                    c,
+                    "security-defaults-off",
+                    "security defaults turned off: make sure Conditional Access policies replace them".into(),
+                ));
             }
             _ => {}
         }

@@ -1,0 +1,619 @@
+//! The HTTP client: bounded concurrency, paging, retries with `Retry-After` or backoff, a
+//! per-run retry budget, per-request timeouts, statistics and a terminal progress spinner.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::auth::Credential;
+use super::cloud::{Cloud, validate_endpoint};
+use super::error::{GraphError, HttpError, TransportKind, parse_error_body};
+use super::stats::{Stats, StatsSnapshot, kind_of};
+
+/// When and how often to retry throttled (429) and unavailable (503/504) answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff step when Graph sends no `Retry-After`; doubles per attempt, with jitter.
+    pub base_delay: Duration,
+    /// Longest backoff step.
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured; longer values are shortened to this.
+    pub max_retry_after: Duration,
+    /// Retries allowed for the whole run, over all requests.
+    pub run_budget: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            run_budget: 100,
+        }
+    }
+}
+
+/// Settings of a [`GraphClient`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Graph base URL without version, e.g. `https://graph.microsoft.com` (steward appends `/v1.0/`).
+    pub base_url: String,
+    /// Timeout of one HTTP request.
+    pub timeout: Duration,
+    /// Requests in flight at once.
+    pub max_concurrency: usize,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Show a spinner during long reads (only sensible on a terminal).
+    pub progress: bool,
+}
+
+impl ClientConfig {
+    /// Defaults for a Graph base URL: 60 s timeout, 8 in flight, default retries, progress
+    /// only when stderr is a terminal and `CI` is unset.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            timeout: Duration::from_secs(60),
+            max_concurrency: 8,
+            retry: RetryPolicy::default(),
+            progress: progress_wanted(),
+        }
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig::new(Cloud::Global.graph_url())
+    }
+}
+
+/// True when a progress indicator should be drawn: stderr is a terminal and not in CI.
+pub fn progress_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// One request to Graph. `path` is relative to `/v1.0/` (e.g. `policies/authorizationPolicy`)
+/// or an absolute URL on the same host (an `@odata.nextLink`).
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path relative to `/v1.0/`, query included.
+    pub path: String,
+    /// JSON body.
+    pub body: Option<Value>,
+    /// Extra headers (e.g. `ConsistencyLevel: eventual`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl GraphRequest {
+    /// A request with any method.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        GraphRequest {
+            method,
+            path: path.into(),
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+    /// `POST path` with a JSON body.
+    pub fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::POST, path).json(body)
+    }
+    /// `PATCH path` with a JSON body.
+    pub fn patch(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::PATCH, path).json(body)
+    }
+    /// `DELETE path`.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+    /// Sets the JSON body.
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A successful (2xx) answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body: JSON, a JSON string for non-JSON text (e.g. `$count`), or None when empty.
+    pub body: Option<Value>,
+    /// Graph's `request-id` header.
+    pub request_id: Option<String>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) base: Url,
+    http: reqwest::Client,
+    credential: Credential,
+    pub(crate) config: ClientConfig,
+    sem: Semaphore,
+    // Conditional Access objects allow one request per second per tenant: writes go one at a time.
+    ca_writes: tokio::sync::Mutex<()>,
+    pub(crate) stats: Arc<Stats>,
+    retries_used: AtomicU32,
+    // One draw target, so concurrent reads stack their spinners instead of fighting.
+    progress: Option<indicatif::MultiProgress>,
+}
+
+/// A Microsoft Graph v1.0 client. Cheap to clone; clones share limits, budget, cache and stats.
+#[derive(Clone)]
+pub struct GraphClient {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base_url", &self.inner.base.as_str())
+            .field("credential", &self.inner.credential)
+            .finish()
+    }
+}
+
+impl GraphClient {
+    /// Builds a client; refuses a base URL that is neither https nor loopback http.
+    pub fn new(config: ClientConfig, credential: Credential) -> Result<Self, GraphError> {
+        let base = validate_endpoint(&config.base_url, "Graph URL")?;
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(15)))
+            // Never follow redirects with the bearer token to somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GraphError::Config {
+                message: format!("cannot build the HTTP client: {e}"),
+            })?;
+        let stats = Arc::new(Stats::default());
+        credential.attach_stats(stats.clone());
+        Ok(GraphClient {
+            inner: Arc::new(ClientInner {
+                base,
+                http,
+                sem: Semaphore::new(config.max_concurrency.max(1)),
+                credential,
+                progress: config.progress.then(indicatif::MultiProgress::new),
+                config,
+                ca_writes: tokio::sync::Mutex::new(()),
+                stats,
+                retries_used: AtomicU32::new(0),
+            }),
+        })
+    }
+
+    /// The credential in use.
+    pub fn credential(&self) -> &Credential {
+        &self.inner.credential
+    }
+
+    /// The Graph base URL (without `/v1.0`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// Requests by kind, retries, throttles and wall time so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    /// Fails with [`GraphError::NeedsSignedInAdmin`] unless a signed-in admin (delegated token)
+    /// is using steward; for kinds Graph offers no application permission for.
+    pub async fn require_signed_in_admin(&self, kind: &str) -> Result<(), GraphError> {
+        // azure-cli and token only know after seeing a token's claims.
+        self.inner.credential.token().await?;
+        if self.inner.credential.is_delegated() {
+            Ok(())
+        } else {
+            Err(GraphError::NeedsSignedInAdmin {
+                kind: kind.to_string(),
+            })
+        }
+    }
+
+    /// `GET path`, returning the body (`Null` when empty). A single entity wrapped as
+    /// `{"value": {…}}`, as some documentation shows, is unwrapped.
+    pub async fn get(&self, path: &str) -> Result<Value, GraphError> {
+        let resp = self.send(GraphRequest::get(path)).await?;
+        let body = resp.body.unwrap_or(Value::Null);
+        if let Some(obj) = body.as_object()
+            && let Some(inner @ Value::Object(_)) = obj.get("value")
+            && obj.keys().all(|k| k == "value" || k.starts_with("@odata"))
+        {
+            return Ok(inner.clone());
+        }
+        Ok(body)
+    }
+
+    /// Reads a whole collection, following every `@odata.nextLink`; any failed page fails
+    /// the whole read (no partial result).
+    pub async fn list(&self, path: &str) -> Result<Vec<Value>, GraphError> {
+        self.list_with_headers(path, &[]).await
+    }
+
+    /// Like [`GraphClient::list`], sending `headers` on every page (Graph does not carry
+    /// e.g. `ConsistencyLevel` over to the next page).
+    pub async fn list_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<Value>, GraphError> {
+        let progress = self.spinner(path);
+        let mut items = Vec::new();
+        let mut next = Some(path.to_string());
+        let mut pages = 0usize;
+        while let Some(page_path) = next.take() {
+            let mut req = GraphRequest::get(page_path.clone());
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let body = self.send(req).await?.body.unwrap_or(Value::Null);
+            next = self.take_page(&page_path, body, &mut items)?;
+            pages += 1;
+            if let Some(p) = &progress {
+                p.set_message(format!("{path}: {} items, {pages} pages", items.len()));
+            }
+        }
+        if let Some(p) = progress {
+            p.finish_and_clear();
+        }
+        Ok(items)
+    }
+
+    /// Continues a collection whose first page was already read (e.g. inside `$batch`).
+    pub(crate) async fn list_rest(
+        &self,
+        path: &str,
+        first: Value,
+    ) -> Result<Vec<Value>, GraphError> {
+        let mut items = Vec::new();
+        let mut next = self.take_page(path, first, &mut items)?;
+        while let Some(page_path) = next.take() {
+            let body = self
+                .send(GraphRequest::get(page_path.clone()))
+                .await?
+                .body
+                .unwrap_or(Value::Null);
+            next = self.take_page(&page_path, body, &mut items)?;
+        }
+        Ok(items)
+    }
+
+    /// Appends a page's `value` items; returns its `@odata.nextLink`.
+    fn take_page(
+        &self,
+        page_path: &str,
+        mut body: Value,
+        items: &mut Vec<Value>,
+    ) -> Result<Option<String>, GraphError> {
+        let invalid = |detail: &str| GraphError::InvalidResponse {
+            method: "GET".to_string(),
+            path: page_path.to_string(),
+            detail: detail.to_string(),
+        };
+        match body.get_mut("value").map(Value::take) {
+            Some(Value::Array(v)) => items.extend(v),
+            _ => return Err(invalid("a collection page without a `value` array")),
+        }
+        match body.get("@odata.nextLink") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(link)) if link == page_path => Err(invalid(
+                "@odata.nextLink points at the same page (paging loop)",
+            )),
+            Some(Value::String(link)) => Ok(Some(link.clone())),
+            Some(_) => Err(invalid("@odata.nextLink is not a string")),
+        }
+    }
+
+    fn spinner(&self, path: &str) -> Option<indicatif::ProgressBar> {
+        let multi = self.inner.progress.as_ref()?;
+        let bar = multi.add(indicatif::ProgressBar::new_spinner());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} reading {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(path.split('?').next().unwrap_or(path).to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Some(bar)
+    }
+
+    /// Turns a request path into a full URL; absolute URLs must stay on the Graph host so
+    /// the token never goes anywhere else.
+    pub(crate) fn url_for(&self, path: &str) -> Result<Url, GraphError> {
+        let base = &self.inner.base;
+        if path.starts_with("http://") || path.starts_with("https://") {
+            let url = Url::parse(path).map_err(|e| GraphError::InvalidResponse {
+                method: "GET".to_string(),
+                path: path.to_string(),
+                detail: format!("not a valid URL: {e}"),
+            })?;
+            if url.origin() != base.origin() {
+                return Err(GraphError::InvalidResponse {
+                    method: "GET".to_string(),
+                    path: display_path(&url),
+                    detail: format!(
+                        "link points to {} instead of the Graph host {}; refusing to send the token there",
+                        url.origin().ascii_serialization(),
+                        base.origin().ascii_serialization()
+                    ),
+                });
+            }
+            return Ok(url);
+        }
+        let joined = format!(
+            "{}/v1.0/{}",
+            base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        Url::parse(&joined).map_err(|e| GraphError::Config {
+            message: format!("invalid Graph path `{path}`: {e}"),
+        })
+    }
+
+    /// Sends any request with retries: 429/503/504 honour `Retry-After` (seconds, fractional,
+    /// or an HTTP date) or back off exponentially with jitter; dropped connections and timeouts
+    /// are retried for GET only. Non-2xx answers become errors.
+    pub async fn send(&self, req: GraphRequest) -> Result<GraphResponse, GraphError> {
+        let idempotent = req.method == Method::GET;
+        self.send_with(req, idempotent).await
+    }
+
+    /// [`GraphClient::send`], saying whether a dropped connection may be retried (true for
+    /// reads, and for a `$batch` that only reads).
+    pub(crate) async fn send_with(
+        &self,
+        req: GraphRequest,
+        idempotent: bool,
+    ) -> Result<GraphResponse, GraphError> {
+        let inner = &self.inner;
+        let url = self.url_for(&req.path)?;
+        let shown = display_path(&url);
+        let method_name = req.method.as_str().to_string();
+        let kind = kind_of(&method_name, url.path());
+        let lower = url.path().to_ascii_lowercase();
+        let _ca_guard =
+            if req.method != Method::GET && lower.contains("/identity/conditionalaccess/") {
+                Some(inner.ca_writes.lock().await)
+            } else {
+                None
+            };
+        let started = Instant::now();
+        let (mut attempt, mut throttled, mut server_errors) = (0u32, 0u32, 0u32);
+        let mut reauthed = false;
+        loop {
+            attempt += 1;
+            let token = inner.credential.token().await?;
+            let permit = inner.sem.acquire().await.map_err(|_| GraphError::Config {
+                message: "the Graph client was shut down".to_string(),
+            })?;
+            inner.stats.request(kind.clone());
+            let mut rb = inner
+                .http
+                .request(req.method.clone(), url.clone())
+                .bearer_auth(token.expose())
+                .header("client-request-id", uuid::Uuid::new_v4().to_string());
+            for (k, v) in &req.headers {
+                rb = rb.header(k.as_str(), v.as_str());
+            }
+            if let Some(b) = &req.body {
+                rb = rb.json(b);
+            }
+            let outcome = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    resp.text().await.map(|t| (status, headers, t))
+                }
+                Err(e) => Err(e),
+            };
+            drop(permit);
+            let (status, headers, text) = match outcome {
+                Ok(x) => x,
+                Err(e) => {
+                    let kind = if e.is_timeout() {
+                        TransportKind::Timeout
+                    } else if e.is_connect() {
+                        TransportKind::Unreachable
+                    } else {
+                        TransportKind::Other
+                    };
+                    if idempotent && let Ok(wait) = self.next_wait(attempt, None) {
+                        tracing::debug!(
+                            method = %method_name, path = %shown, attempt,
+                            "no answer from Graph ({kind:?}); retrying"
+                        );
+                        inner.stats.retry();
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(GraphError::Transport {
+                        method: method_name,
+                        path: shown,
+                        host: host_of(&url),
+                        kind,
+                        attempts: attempt,
+                        detail: error_chain(&e),
+                    });
+                }
+            };
+            let body = parse_body(&text);
+            let request_id = header_str(&headers, "request-id");
+            if (200..300).contains(&status) {
+                return Ok(GraphResponse {
+                    status,
+                    body,
+                    request_id,
+                });
+            }
+            if status == 401 && !reauthed && inner.credential.invalidate().await {
+                // An expired or revoked token: sign in again once.
+                reauthed = true;
+                continue;
+            }
+            let (code, message, inner_rid) = parse_error_body(body.as_ref());
+            let err = HttpError {
+                method: method_name.clone(),
+                path: shown.clone(),
+                status,
+                code,
+                message,
+                request_id: request_id.or(inner_rid),
+            };
+            if matches!(status, 429 | 503 | 504) {
+                if status == 429 {
+                    throttled += 1;
+                    inner.stats.throttle();
+                } else {
+                    server_errors += 1;
+                }
+                let retry_after =
+                    header_str(&headers, "retry-after").and_then(|v| parse_retry_after(&v));
+                match self.next_wait(attempt, retry_after) {
+                    Ok(wait) => {
+                        tracing::debug!(
+                            method = %method_name, path = %shown, status, attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "Graph answered {status}; retrying"
+                        );
+                        inner.stats.retry();
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Err(reason) => {
+                        return Err(GraphError::RetryExhausted {
+                            method: method_name,
+                            path: shown,
+                            attempts: attempt,
+                            throttled,
+                            server_errors,
+                            elapsed_secs: started.elapsed().as_secs_f64(),
+                            reason,
+                            last: Box::new(err),
+                        });
+                    }
+                }
+            }
+            return Err(err.into());
+        }
+    }
+
+    /// How long to wait before retry number `attempt`, or why no retry is allowed.
+    pub(crate) fn next_wait(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+    ) -> Result<Duration, String> {
+        let policy = &self.inner.config.retry;
+        if attempt >= policy.max_attempts {
+            return Err(format!(
+                "limit of {} attempts per request reached",
+                policy.max_attempts
+            ));
+        }
+        let used = self.inner.retries_used.fetch_add(1, Ordering::Relaxed);
+        if used >= policy.run_budget {
+            return Err(format!(
+                "retry budget of {} retries for this run used up",
+                policy.run_budget
+            ));
+        }
+        Ok(match retry_after {
+            Some(d) => d.min(policy.max_retry_after),
+            None => backoff(policy, attempt),
+        })
+    }
+}
+
+/// Exponential backoff with jitter: a random wait in [step/2, step], step = base·2^(n-1) ≤ max.
+pub(crate) fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exp = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+    let step = policy.base_delay.saturating_mul(exp).min(policy.max_delay);
+    let half = step / 2;
+    let jitter = rand::rng().random_range(0.0..=1.0f64);
+    half + half.mul_f64(jitter)
+}
+
+/// Percent-encodes an OData query value (e.g. a `$filter` expression) so spaces, `#`, `&` and
+/// `+` survive the trip; quotes inside string literals must already be doubled (`''`).
+pub fn encode_query_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, super::resolve::QUERY_VALUE).to_string()
+}
+
+/// Parses `Retry-After`: seconds (possibly fractional, e.g. `2.128`) or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn parse_body(text: &str) -> Option<Value> {
+    if text.trim().is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
+    }
+}
+
+fn header_str(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+pub(crate) fn display_path(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{}", url.path(), q),
+        None => url.path().to_string(),
+    }
+}
+
+fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "?".to_string(),
+    }
+}
+
+/// The error and its causes, without the URL (it may carry a query) or any header.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() {
+        parts.push("request failed".to_string());
+    }
+    parts.join(": ")
+}
