@@ -185,9 +185,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    if args.graph.stats {
-        eprintln!("{}", client.stats());
-    }
+    args.graph.print_stats(&client);
     Ok(ExitCode::SUCCESS)
 }
 
