@@ -6,6 +6,7 @@ pub mod auth;
 pub mod batch;
 pub mod client;
 pub mod cloud;
+pub mod desired;
 pub mod error;
 pub mod kinds;
 pub mod permissions;

@@ -233,7 +233,8 @@ fn ref_kind(name: &str) -> Option<RefKind> {
     }
 }
 
-fn walk_refs(shape: &Shape, value: &Value, f: &mut dyn FnMut(RefKind, &str, &str), path: &str) {
+/// Calls `f(kind, text, pointer)` for every reference in a model-JSON value of `shape`.
+pub fn walk_refs(shape: &Shape, value: &Value, f: &mut dyn FnMut(RefKind, &str, &str), path: &str) {
     match (shape, value) {
         (Shape::Object(object), Value::Object(map)) => {
             for field in &object.fields {
@@ -267,6 +268,39 @@ const WELL_KNOWN_IDS: &[&str] = &[
     // The legacy "MFA trusted IPs" location.
     "00000000-0000-0000-0000-000000000000",
 ];
+
+/// Replaces every reference in a model-JSON value by what `f` returns for it (unchanged when
+/// `f` returns `None`).
+pub fn map_refs(shape: &Shape, value: &mut Value, f: &dyn Fn(RefKind, &str) -> Option<String>) {
+    match (shape, value) {
+        (Shape::Object(object), Value::Object(map)) => {
+            for field in &object.fields {
+                if let Some(v) = map.get_mut(&field.json) {
+                    map_refs(&field.shape, v, f);
+                }
+            }
+        }
+        (Shape::Array(item), Value::Array(items)) => {
+            for v in items.iter_mut() {
+                map_refs(item, v, f);
+            }
+        }
+        (
+            Shape::String {
+                reference: Some(kind),
+                ..
+            },
+            Value::String(s),
+        ) => {
+            if let Some(kind) = ref_kind(kind)
+                && let Some(new) = f(kind, s)
+            {
+                *s = new;
+            }
+        }
+        _ => {}
+    }
+}
 
 fn rewrite_refs(
     shape: &Shape,
