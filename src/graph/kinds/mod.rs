@@ -11,6 +11,7 @@ pub mod conditional_access;
 pub mod named_location;
 pub mod retention_label;
 pub mod sharepoint;
+pub mod write;
 
 use std::collections::BTreeSet;
 

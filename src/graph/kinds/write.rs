@@ -1,0 +1,596 @@
+//! The model → Graph's request bodies, per kind: what `apply` sends.
+//!
+//! Payloads are what Graph documents: names become ids, the derived `@odata.type` is present
+//! where Graph requires it, flag sets are comma-joined, and an update sends only the top-level
+//! properties that change — each merged over the tenant's current value, so a nested block the
+//! files declare only in part keeps the rest of what the tenant has.
+
+use serde_json::{Map, Value, json};
+
+use super::map_refs;
+use crate::model::authentication_methods::METHOD_IDS;
+use crate::model::plan::FieldChange;
+use crate::model::reference::{RefKind, is_guid};
+use crate::model::shape::Shape;
+use crate::model::{Arity, Kind};
+
+/// Finds the id of a named object (including objects created earlier in the same apply).
+pub trait Ids {
+    /// The id of the object `name` of `kind`, if known.
+    fn id_of(&self, kind: RefKind, name: &str) -> Option<String>;
+}
+
+/// A name that has no id yet (its object was not created, or does not exist).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{noun} {name:?} has no id: it does not exist in the tenant and was not created")]
+pub struct UnknownName {
+    /// What kind of object.
+    pub noun: &'static str,
+    /// The name.
+    pub name: String,
+}
+
+/// One request of a write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteRequest {
+    /// `POST`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// Path relative to `/v1.0/`.
+    pub path: String,
+    /// The JSON body.
+    pub body: Option<Value>,
+}
+
+/// Properties of the model that are steward's, never sent.
+const META: &[&str] = &["id", "renamedFrom", "lockoutWaiver"];
+
+/// The model's JSON form of a resource → Graph's JSON, names replaced by ids.
+pub fn to_graph(
+    kind: Kind,
+    json: &Map<String, Value>,
+    ids: &dyn Ids,
+) -> Result<Value, UnknownName> {
+    let mut value = Value::Object(json.clone());
+    if let Some(map) = value.as_object_mut() {
+        for key in META {
+            map.remove(*key);
+        }
+    }
+    let missing = std::cell::RefCell::new(None);
+    map_refs(&Shape::Object(kind.shape()), &mut value, &|k, text| {
+        if is_guid(text)
+            || k.special_values()
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(text))
+        {
+            return None;
+        }
+        let found = ids.id_of(k, text);
+        if found.is_none() && missing.borrow().is_none() {
+            *missing.borrow_mut() = Some(UnknownName {
+                noun: k.noun(),
+                name: text.to_string(),
+            });
+        }
+        found
+    });
+    if let Some(e) = missing.into_inner() {
+        return Err(e);
+    }
+    match kind {
+        Kind::ConditionalAccessPolicy => conditional_access(&mut value),
+        Kind::NamedLocation => named_location(&mut value),
+        Kind::RetentionLabel => retention_label(&mut value),
+        _ => {}
+    }
+    Ok(value)
+}
+
+fn join_flags(value: &mut Value) {
+    if let Value::Array(items) = value {
+        let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+        *value = Value::String(joined.join(","));
+    }
+}
+
+fn conditional_access(value: &mut Value) {
+    let Some(conditions) = value.get_mut("conditions") else {
+        return;
+    };
+    if let Some(users) = conditions.get_mut("users") {
+        for side in [
+            "includeGuestsOrExternalUsers",
+            "excludeGuestsOrExternalUsers",
+        ] {
+            if let Some(guests) = users.get_mut(side) {
+                if let Some(types) = guests.get_mut("guestOrExternalUserTypes") {
+                    join_flags(types);
+                }
+                if let Some(tenants) = guests
+                    .get_mut("externalTenants")
+                    .and_then(Value::as_object_mut)
+                {
+                    let enumerated =
+                        tenants.get("membershipKind").and_then(Value::as_str) == Some("enumerated");
+                    let ty = if enumerated {
+                        "#microsoft.graph.conditionalAccessEnumeratedExternalTenants"
+                    } else {
+                        "#microsoft.graph.conditionalAccessAllExternalTenants"
+                    };
+                    tenants.insert("@odata.type".into(), json!(ty));
+                }
+            }
+        }
+    }
+    if let Some(levels) = conditions.get_mut("insiderRiskLevels") {
+        join_flags(levels);
+    }
+    if let Some(methods) = conditions
+        .get_mut("authenticationFlows")
+        .and_then(|f| f.get_mut("transferMethods"))
+    {
+        join_flags(methods);
+    }
+    if let Some(strength) = value
+        .get_mut("grantControls")
+        .and_then(|g| g.get_mut("authenticationStrength"))
+    {
+        if let Some(id) = strength.as_str().map(String::from) {
+            *strength = json!({ "id": id });
+        }
+    }
+}
+
+fn named_location(value: &mut Value) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    let ty = super::named_location::odata_type(map);
+    map.insert("@odata.type".into(), json!(ty));
+    if let Some(Value::Array(ranges)) = map.get_mut("ipRanges") {
+        for range in ranges.iter_mut() {
+            if let Some(cidr) = range.as_str().map(String::from) {
+                let v6 = cidr.contains(':');
+                *range = json!({
+                    "@odata.type": if v6 { "#microsoft.graph.iPv6CidrRange" } else { "#microsoft.graph.iPv4CidrRange" },
+                    "cidrAddress": cidr,
+                });
+            }
+        }
+    }
+}
+
+fn retention_label(value: &mut Value) {
+    if let Some(duration) = value.get_mut("retentionDuration") {
+        if duration.get("forever") == Some(&Value::Bool(true)) {
+            *duration =
+                json!({"@odata.type": "#microsoft.graph.security.retentionDurationForever"});
+        } else if let Some(days) = duration.get("days").cloned() {
+            *duration = json!({"@odata.type": "#microsoft.graph.security.retentionDurationInDays", "days": days});
+        }
+    }
+}
+
+/// Merges `over` onto `base`: objects recursively, everything else (lists included) replaced.
+pub fn merge(base: &Value, over: &Value) -> Value {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            let mut out = b.clone();
+            for (k, v) in o {
+                let merged = match out.get(k) {
+                    Some(existing) => merge(existing, v),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (_, over) => over.clone(),
+    }
+}
+
+/// The requests that create a resource.
+pub fn create(
+    kind: Kind,
+    json: &Map<String, Value>,
+    ids: &dyn Ids,
+) -> Result<Vec<WriteRequest>, UnknownName> {
+    let Some(path) = kind.graph_path() else {
+        return Ok(Vec::new());
+    };
+    if kind.arity() != Arity::Named {
+        // Singletons always exist; "creating" one is updating every declared setting.
+        return update(kind, "", json, &Value::Null, None, ids);
+    }
+    Ok(vec![WriteRequest {
+        method: "POST",
+        path: path.to_string(),
+        body: Some(to_graph(kind, json, ids)?),
+    }])
+}
+
+/// The top-level (model) properties a set of field changes touches.
+fn touched(changes: &[FieldChange]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in changes {
+        let top = c
+            .pointer
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !top.is_empty() && !out.contains(&top) {
+            out.push(top);
+        }
+    }
+    out
+}
+
+/// The requests that update resource `id` so its declared settings hold; `changes` `None`
+/// means every declared setting.
+pub fn update(
+    kind: Kind,
+    id: &str,
+    json: &Map<String, Value>,
+    live_raw: &Value,
+    changes: Option<&[FieldChange]>,
+    ids: &dyn Ids,
+) -> Result<Vec<WriteRequest>, UnknownName> {
+    let Some(path) = kind.graph_path() else {
+        return Ok(Vec::new());
+    };
+    let graph = to_graph(kind, json, ids)?;
+    let keys: Vec<String> = match changes {
+        Some(changes) => touched(changes),
+        None => graph
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+    };
+    let pick = |key: &str| -> Option<Value> {
+        let want = graph.get(key)?;
+        Some(match live_raw.get(key) {
+            Some(have) if have.is_object() => merge(have, want),
+            _ => want.clone(),
+        })
+    };
+    let target = if kind.arity() == Arity::Named {
+        format!("{path}/{id}")
+    } else {
+        path.to_string()
+    };
+    let mut requests = Vec::new();
+    let mut body = Map::new();
+    for key in &keys {
+        if key.starts_with('@') {
+            continue;
+        }
+        match kind {
+            Kind::AuthenticationStrength if key == "allowedCombinations" => {
+                // Graph only changes combinations through this action.
+                requests.push(WriteRequest {
+                    method: "POST",
+                    path: format!("{target}/updateAllowedCombinations"),
+                    body: Some(json!({ "allowedCombinations": graph.get(key).cloned().unwrap_or(Value::Null) })),
+                });
+            }
+            Kind::AuthenticationMethodsPolicy if METHOD_IDS.iter().any(|(f, _)| f == key) => {
+                if let Some(request) = method_update(key, &graph, live_raw, changes) {
+                    requests.push(request);
+                }
+            }
+            _ => {
+                if let Some(v) = pick(key) {
+                    body.insert(key.clone(), v);
+                }
+            }
+        }
+    }
+    if !body.is_empty() {
+        if kind == Kind::NamedLocation {
+            // Graph requires the derived type on every named-location PATCH.
+            if let Some(ty) = graph.get("@odata.type") {
+                body.insert("@odata.type".into(), ty.clone());
+            }
+        }
+        requests.insert(
+            0,
+            WriteRequest {
+                method: "PATCH",
+                path: target,
+                body: Some(Value::Object(body)),
+            },
+        );
+    }
+    Ok(requests)
+}
+
+/// The PATCH of one method configuration: its derived type and the settings that change.
+fn method_update(
+    field: &str,
+    graph: &Value,
+    live_raw: &Value,
+    changes: Option<&[FieldChange]>,
+) -> Option<WriteRequest> {
+    let (_, graph_id) = METHOD_IDS.iter().find(|(f, _)| *f == field)?;
+    let want = graph.get(field)?.as_object()?;
+    let live_method = live_raw
+        .get("authenticationMethodConfigurations")
+        .and_then(Value::as_array)
+        .and_then(|list| {
+            list.iter().find(|m| {
+                m.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.eq_ignore_ascii_case(graph_id))
+            })
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    let keys: Vec<String> = match changes {
+        Some(changes) => changes
+            .iter()
+            .filter_map(|c| {
+                let mut parts = c.pointer.trim_start_matches('/').split('/');
+                (parts.next() == Some(field))
+                    .then(|| parts.next().map(String::from))
+                    .flatten()
+            })
+            .collect(),
+        None => want.keys().cloned().collect(),
+    };
+    let mut body = Map::new();
+    body.insert(
+        "@odata.type".into(),
+        json!(format!(
+            "#microsoft.graph.{field}AuthenticationMethodConfiguration"
+        )),
+    );
+    for key in keys {
+        if let Some(v) = want.get(&key) {
+            let merged = match live_method.get(&key) {
+                Some(have) if have.is_object() => merge(have, v),
+                _ => v.clone(),
+            };
+            body.insert(key, merged);
+        }
+    }
+    Some(WriteRequest {
+        method: "PATCH",
+        path: format!(
+            "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{field}"
+        ),
+        body: Some(Value::Object(body)),
+    })
+}
+
+/// The request that deletes resource `id`.
+pub fn delete(kind: Kind, id: &str) -> Option<WriteRequest> {
+    let path = kind.graph_path()?;
+    (kind.arity() == Arity::Named).then(|| WriteRequest {
+        method: "DELETE",
+        path: format!("{path}/{id}"),
+        body: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::{load_str, to_map};
+
+    struct Table(HashMap<(RefKind, String), String>);
+
+    impl Ids for Table {
+        fn id_of(&self, kind: RefKind, name: &str) -> Option<String> {
+            self.0.get(&(kind, name.to_string())).cloned()
+        }
+    }
+
+    fn table() -> Table {
+        Table(HashMap::from([
+            (
+                (RefKind::Group, "Exchange users".to_string()),
+                "ba8e7ded-8b0f-4836-ba06-8ff1ecc5c8ba".to_string(),
+            ),
+            (
+                (RefKind::NamedLocation, "Untrusted regions".to_string()),
+                "198ad66e-87b3-4157-85a3-8a7b51794ee9".to_string(),
+            ),
+            (
+                (
+                    RefKind::Application,
+                    "Office 365 Exchange Online".to_string(),
+                ),
+                "00000002-0000-0ff1-ce00-000000000000".to_string(),
+            ),
+        ]))
+    }
+
+    fn example_request(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/graph-examples/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)["request_body"].clone()
+    }
+
+    #[test]
+    fn a_policy_written_by_name_becomes_microsofts_documented_create_body() {
+        let loaded = load_str(
+            "p.kdl",
+            r#"conditional-access-policy "Block access to EXO non-trusted regions." {
+    state enabled
+    conditions {
+        client-app-types all
+        applications { include-applications "Office 365 Exchange Online" }
+        users { include-groups "Exchange users" }
+        locations { include-locations "Untrusted regions" }
+    }
+    grant-controls operator=OR { built-in-controls block }
+}
+"#,
+        );
+        let json = to_map(&loaded.desired.conditional_access_policies[0]);
+        let requests =
+            create(Kind::ConditionalAccessPolicy, &json, &table()).expect("all names known");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, "POST");
+        assert_eq!(requests[0].path, "identity/conditionalAccess/policies");
+        assert_eq!(
+            requests[0].body.as_ref(),
+            Some(&example_request("ca-policy-create-block-untrusted-regions"))
+        );
+    }
+
+    #[test]
+    fn a_named_location_carries_its_derived_types() {
+        let loaded = load_str(
+            "l.kdl",
+            "named-location \"Untrusted IP named location\" {\n    is-trusted #false\n    ip-ranges \"12.34.221.11/22\" \"2001:0:9d38:90d6:0:0:0:0/63\"\n}\n",
+        );
+        let json = to_map(&loaded.desired.named_locations[0]);
+        let body = create(Kind::NamedLocation, &json, &table()).expect("no references")[0]
+            .body
+            .clone();
+        assert_eq!(body, Some(example_request("named-location-create-ip")));
+    }
+
+    #[test]
+    fn an_unknown_name_is_never_sent() {
+        let loaded = load_str(
+            "p.kdl",
+            "conditional-access-policy \"P\" {\n    state enabled\n    conditions {\n        users { include-groups \"Nobody\" }\n        applications { include-applications All }\n    }\n    grant-controls { built-in-controls block }\n}\n",
+        );
+        let json = to_map(&loaded.desired.conditional_access_policies[0]);
+        let err = create(Kind::ConditionalAccessPolicy, &json, &table()).err();
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some(
+                "group \"Nobody\" has no id: it does not exist in the tenant and was not created"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn an_update_sends_only_changed_properties_merged_over_the_tenant() {
+        let live = json!({"id": "p1", "displayName": "P", "state": "enabled", "conditions": {
+            "users": {"includeUsers": ["All"], "excludeUsers": ["u1"]}, "signInRiskLevels": []}});
+        let loaded = load_str(
+            "p.kdl",
+            "conditional-access-policy \"P\" {\n    state enabled\n    conditions {\n        users { include-users All; exclude-users \"11111111-1111-4111-8111-111111111111\" }\n        applications { include-applications All }\n    }\n    grant-controls { built-in-controls block }\n}\n",
+        );
+        let json = to_map(&loaded.desired.conditional_access_policies[0]);
+        let changes = [FieldChange {
+            path: "conditions.users.exclude-users".into(),
+            pointer: "/conditions/users/excludeUsers".into(),
+            before: json!(["u1"]),
+            after: json!(["11111111-1111-4111-8111-111111111111"]),
+            added: vec![],
+            removed: vec![],
+        }];
+        let requests = update(
+            Kind::ConditionalAccessPolicy,
+            "p1",
+            &json,
+            &live,
+            Some(&changes),
+            &table(),
+        )
+        .expect("ok");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].path, "identity/conditionalAccess/policies/p1");
+        assert_eq!(
+            requests[0].body,
+            Some(json!({"conditions": {
+                "users": {"includeUsers": ["All"], "excludeUsers": ["11111111-1111-4111-8111-111111111111"]},
+                "signInRiskLevels": [],
+                "applications": {"includeApplications": ["All"]}}}))
+        );
+    }
+
+    #[test]
+    fn strength_combinations_change_through_their_action() {
+        let loaded = load_str(
+            "s.kdl",
+            "authentication-strength \"S\" {\n    allowed-combinations \"password, voice\"\n}\n",
+        );
+        let json = to_map(&loaded.desired.authentication_strengths[0]);
+        let changes = [FieldChange {
+            path: "allowed-combinations".into(),
+            pointer: "/allowedCombinations".into(),
+            before: json!([]),
+            after: json!(["password,voice"]),
+            added: vec![],
+            removed: vec![],
+        }];
+        let requests = update(
+            Kind::AuthenticationStrength,
+            "s1",
+            &json,
+            &Value::Null,
+            Some(&changes),
+            &table(),
+        )
+        .expect("ok");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            (requests[0].method, requests[0].path.as_str()),
+            (
+                "POST",
+                "policies/authenticationStrengthPolicies/s1/updateAllowedCombinations"
+            )
+        );
+        assert_eq!(
+            requests[0].body,
+            Some(json!({"allowedCombinations": ["password,voice"]}))
+        );
+    }
+
+    #[test]
+    fn a_method_update_names_its_configuration_type() {
+        let loaded = load_str(
+            "m.kdl",
+            "authentication-methods-policy {\n    fido2 state=enabled is-attestation-enforced=#true\n}\n",
+        );
+        let json = to_map(
+            loaded
+                .desired
+                .authentication_methods_policy
+                .as_ref()
+                .expect("policy"),
+        );
+        let changes = [FieldChange {
+            path: "fido2.state".into(),
+            pointer: "/fido2/state".into(),
+            before: json!("disabled"),
+            after: json!("enabled"),
+            added: vec![],
+            removed: vec![],
+        }];
+        let requests = update(
+            Kind::AuthenticationMethodsPolicy,
+            "",
+            &json,
+            &Value::Null,
+            Some(&changes),
+            &table(),
+        )
+        .expect("ok");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            requests[0].path,
+            "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+        );
+        assert_eq!(
+            requests[0].body,
+            Some(
+                json!({"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration", "state": "enabled"})
+            )
+        );
+    }
+}
