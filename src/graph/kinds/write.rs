@@ -134,10 +134,9 @@ fn conditional_access(value: &mut Value) {
     if let Some(strength) = value
         .get_mut("grantControls")
         .and_then(|g| g.get_mut("authenticationStrength"))
+        && let Some(id) = strength.as_str().map(String::from)
     {
-        if let Some(id) = strength.as_str().map(String::from) {
-            *strength = json!({ "id": id });
-        }
+        *strength = json!({ "id": id });
     }
 }
 
