@@ -311,21 +311,6 @@ const DEFAULT_MODES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Default property set of a user (anything else needs `$select`).
-const USER_DEFAULT_PROPS: &[&str] = &[
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "id",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-];
-
 /// Whether a request is a Conditional Access or named-location write (Graph limits these to
 /// one per second per tenant).
 pub fn is_limited_write(method: &str, path: &str) -> bool {
@@ -711,7 +696,7 @@ fn query_items(app: &App, coll: &Coll, req: &Request, opts: &Options) -> Result<
         ));
     }
     let filter: Option<Expr> = match &opts.filter {
-        Some(f) => Some(query::parse_filter(f).map_err(|e| Reply::bad_request(e))?),
+        Some(f) => Some(query::parse_filter(f).map_err(Reply::bad_request)?),
         None => None,
     };
     if let (Some(expr), Some(allowed)) = (&filter, filterable(coll.kind)) {
@@ -775,10 +760,6 @@ fn query_items(app: &App, coll: &Coll, req: &Request, opts: &Options) -> Result<
 fn shape(coll: &Coll, obj: &Value, opts: &Options) -> Value {
     let mut v = match &opts.select {
         Some(props) => query::select(obj, props),
-        None if coll.kind == Kind::User => {
-            let props: Vec<String> = USER_DEFAULT_PROPS.iter().map(|s| s.to_string()).collect();
-            query::select(obj, &props)
-        }
         None => obj.clone(),
     };
     if coll.kind == Kind::User

@@ -144,6 +144,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
             query::MAX_TOP
         )));
     }
+    // Parse Graph's metadata now rather than on the first write.
+    let _ = csdl::schema();
     let store = store::Store::open(config.state.clone(), config.seed)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -148,8 +148,8 @@ pub fn order_by(items: &mut [Value], spec: &str) -> Result<(), String> {
     items.sort_by(|a, b| {
         for (prop, desc) in &keys {
             let ord = compare(
-                &resolve(a, &[prop.clone()], &[]).unwrap_or(Value::Null),
-                &resolve(b, &[prop.clone()], &[]).unwrap_or(Value::Null),
+                &resolve(a, std::slice::from_ref(prop), &[]).unwrap_or(Value::Null),
+                &resolve(b, std::slice::from_ref(prop), &[]).unwrap_or(Value::Null),
             )
             .unwrap_or(std::cmp::Ordering::Equal);
             let ord = if *desc { ord.reverse() } else { ord };

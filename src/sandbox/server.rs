@@ -65,14 +65,14 @@ impl App {
     /// The injected fault for the next Graph operation, if any.
     pub fn fault(&self, method: &str, path: &str) -> Option<Reply> {
         let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.fail_every > 0 && n % self.fail_every == 0 {
+        if self.fail_every > 0 && n.is_multiple_of(self.fail_every) {
             return Some(Reply::error(
                 503,
                 "serviceNotAvailable",
                 "The service is temporarily unavailable. Please retry later.",
             ));
         }
-        if self.throttle_every > 0 && n % self.throttle_every == 0 {
+        if self.throttle_every > 0 && n.is_multiple_of(self.throttle_every) {
             return Some(throttled(Some("1")));
         }
         if self.write_limits && graph::is_limited_write(method, path) {
