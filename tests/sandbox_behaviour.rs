@@ -1089,3 +1089,131 @@ async fn unknown_paths_and_reserved_keys_are_not_served() {
     assert_graph_error(outside, 404, "ResourceNotFound").await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn policies_must_reference_existing_locations_and_strengths_and_keep_them_alive() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    let mut dangling = ca_policy("uses a missing location");
+    dangling["conditions"]["locations"] = json!({"includeLocations": ["All"], "excludeLocations": ["7d9cbd36-0000-4000-8000-000000000000"]});
+    assert_graph_error(sb.send("POST", CA, dangling).await, 400, "BadRequest").await;
+
+    let nl = json_of(sb.send("POST", NL, ip_location("Office")).await).await;
+    let nl_id = nl["id"].as_str().unwrap();
+    let mut ok = ca_policy("uses the office");
+    ok["conditions"]["locations"] =
+        json!({"includeLocations": ["All"], "excludeLocations": [nl_id, "AllTrusted"]});
+    ok["grantControls"] = json!({"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": CUSTOM_STRENGTH}});
+    let policy = json_of(sb.send("POST", CA, ok).await).await;
+    assert!(policy["id"].is_string(), "{policy}");
+
+    // Deleting what a policy uses is refused: apply must delete the policy first.
+    assert_graph_error(
+        sb.send("DELETE", &format!("{NL}/{nl_id}"), json!(null))
+            .await,
+        400,
+        "BadRequest",
+    )
+    .await;
+    assert_graph_error(
+        sb.send(
+            "DELETE",
+            &format!("{STRENGTHS}/{CUSTOM_STRENGTH}"),
+            json!(null),
+        )
+        .await,
+        400,
+        "BadRequest",
+    )
+    .await;
+    let usage = json_of(
+        sb.get(&format!("{STRENGTHS}/{CUSTOM_STRENGTH}/usage"))
+            .await,
+    )
+    .await;
+    assert_eq!(usage["mfa"][0]["id"], policy["id"]);
+    assert_eq!(
+        sb.send(
+            "DELETE",
+            &format!("{CA}/{}", policy["id"].as_str().unwrap()),
+            json!(null)
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        sb.send("DELETE", &format!("{NL}/{nl_id}"), json!(null))
+            .await
+            .status(),
+        204
+    );
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_input_never_crashes_the_server() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    let deep = format!(
+        "users?$filter={}a eq 1{}",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    );
+    let paths = [
+        deep.as_str(),
+        "users('",
+        "users(')",
+        "servicePrincipals(appId=)",
+        "%ff%fe",
+        "users/%00",
+        "identity/conditionalAccess/policies/x/y/z",
+        "policies/authenticationStrengthPolicies/x/combinationConfigurations/y/z",
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2/x",
+        "users?$top=-1",
+        "users?$skiptoken=garbage",
+        "users?$orderby=displayName sideways",
+        "$batch",
+    ];
+    for p in paths {
+        let status = sb.get(p).await.status().as_u16();
+        assert!((400..500).contains(&status), "{p}: {status}");
+    }
+    let bodies = [
+        json!([1, 2]),
+        json!("text"),
+        json!(null),
+        json!({"displayName": {"nested": [1]}}),
+        json!({"@odata.type": 5}),
+        json!({"@odata.type": "#microsoft.graph.nonsense"}),
+        json!({"conditions": "all"}),
+        json!({"requests": "x"}),
+        json!({"requests": [{"id": 1}]}),
+        json!({"ids": "x"}),
+    ];
+    for path in [
+        CA,
+        NL,
+        STRENGTHS,
+        "$batch",
+        "directoryObjects/getByIds",
+        "admin/sharepoint/settings",
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+        &format!("{STRENGTHS}/{CUSTOM_STRENGTH}/updateAllowedCombinations"),
+    ] {
+        for method in ["POST", "PATCH", "PUT", "DELETE"] {
+            for b in &bodies {
+                let status = sb.send(method, path, b.clone()).await.status().as_u16();
+                assert!(status < 500, "{method} {path} {b}: {status}");
+            }
+        }
+    }
+    let garbage_token = sb
+        .client
+        .post(format!("{}/x/oauth2/v2.0/token", sb.running.url()))
+        .body(vec![0xff, 0xfe, b'&', b'='])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage_token.status(), 400);
+    assert_eq!(sb.get("users").await.status(), 200, "still serving");
+    sb.stop().await;
+}

@@ -423,6 +423,13 @@ fn adjust(name: &str, state: &mut Map<String, Value>) {
                 }
             }
         }
+        // The page says the example assumes this named location (untrusted regions) exists.
+        "ca-policy-create-block-untrusted-regions" => {
+            array_mut(state, "identity/conditionalAccess/namedLocations").push(json!({
+                "@odata.type": "#microsoft.graph.countryNamedLocation",
+                "id": "198ad66e-87b3-4157-85a3-8a7b51794ee9", "displayName": "Untrusted regions",
+                "countriesAndRegions": ["KP"], "includeUnknownCountriesAndRegions": true}));
+        }
         // The documented result names a CA policy that uses the strength.
         "auth-strength-update-allowed-combinations" => {
             array_mut(state, "identity/conditionalAccess/policies").push(json!({

@@ -583,6 +583,32 @@ mod tests {
     }
 
     #[test]
+    fn a_token_with_scp_acts_as_a_signed_in_user() {
+        let key = b"k".to_vec();
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"aud": GRAPH_AUDIENCE, "exp": now + 60,
+            "scp": "Policy.Read.All RecordsManagement.Read.All"});
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&key),
+        )
+        .unwrap();
+        let p = authenticate(Some(&format!("Bearer {token}")), &[], &key).unwrap();
+        assert!(authorize(&p, Area::RetentionLabels, false).is_none());
+        assert!(authorize(&p, Area::ConditionalAccess, true).is_some());
+        let expired = json!({"aud": GRAPH_AUDIENCE, "exp": now - 60, "roles": []});
+        let old = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &expired,
+            &EncodingKey::from_secret(&key),
+        )
+        .unwrap();
+        let r = authenticate(Some(&format!("Bearer {old}")), &[], &key).unwrap_err();
+        assert_eq!(r.status, 401);
+    }
+
+    #[test]
     fn read_permission_does_not_grant_writes() {
         let app = Principal::App(vec!["Policy.Read.All".into()]);
         assert!(authorize(&app, Area::ConditionalAccess, false).is_none());

@@ -1120,6 +1120,11 @@ fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
         m.remove("deletedDateTime");
     }
     let mut store = app.lock();
+    if coll.kind == Kind::CaPolicy
+        && let Some(r) = dangling_references(&store, &value)
+    {
+        return r;
+    }
     let before = store.data.get(coll.key).cloned();
     items_mut(&mut store.data, coll.key).push(value.clone());
     if let Err(r) = commit(&mut store, coll.key, before) {
@@ -1210,12 +1215,84 @@ fn update_item(app: &App, coll: &Coll, req: &Request, id: &str) -> Reply {
         };
         m.insert(stamp.into(), Value::String(now()));
     }
+    // Only what the PATCH names is checked, so a hand-edited state file with a stale
+    // reference does not block unrelated updates.
+    if coll.kind == Kind::CaPolicy
+        && let Some(r) = dangling_references(&store, &Value::Object(body.clone()))
+    {
+        return r;
+    }
     let before = store.data.get(coll.key).cloned();
     items_mut(&mut store.data, coll.key)[i] = updated;
     if let Err(r) = commit(&mut store, coll.key, before) {
         return r;
     }
     Reply::no_content()
+}
+
+const CA_KEY: &str = "identity/conditionalAccess/policies";
+const NL_KEY: &str = "identity/conditionalAccess/namedLocations";
+const STRENGTH_KEY: &str = "policies/authenticationStrengthPolicies";
+/// Location values that are not named-location ids.
+const SPECIAL_LOCATIONS: &[&str] = &["All", "AllTrusted", "00000000-0000-0000-0000-000000000000"];
+
+/// Named-location and authentication-strength ids a CA policy refers to.
+fn policy_references(policy: &Value) -> Vec<String> {
+    let mut refs = Vec::new();
+    for field in ["includeLocations", "excludeLocations"] {
+        for v in policy
+            .pointer(&format!("/conditions/locations/{field}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !SPECIAL_LOCATIONS.iter().any(|s| s.eq_ignore_ascii_case(v)) {
+                refs.push(v.to_string());
+            }
+        }
+    }
+    if let Some(id) = policy
+        .pointer("/grantControls/authenticationStrength/id")
+        .and_then(Value::as_str)
+    {
+        refs.push(id.to_string());
+    }
+    refs
+}
+
+/// Graph refuses a CA policy that names a location or strength the tenant does not have.
+fn dangling_references(store: &Store, policy: &Value) -> Option<Reply> {
+    let exists = |key: &str, id: &str| {
+        items(&store.data, key)
+            .iter()
+            .any(|v| id_of(v).eq_ignore_ascii_case(id))
+    };
+    for field in ["includeLocations", "excludeLocations"] {
+        for v in policy
+            .pointer(&format!("/conditions/locations/{field}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !SPECIAL_LOCATIONS.iter().any(|s| s.eq_ignore_ascii_case(v)) && !exists(NL_KEY, v) {
+                return Some(Reply::bad_request(format!(
+                    "conditions.locations.{field}: the named location '{v}' does not exist."
+                )));
+            }
+        }
+    }
+    if let Some(id) = policy
+        .pointer("/grantControls/authenticationStrength/id")
+        .and_then(Value::as_str)
+        && !exists(STRENGTH_KEY, id)
+    {
+        return Some(Reply::bad_request(format!(
+            "grantControls.authenticationStrength: the authentication strength '{id}' does not exist."
+        )));
+    }
+    None
 }
 
 fn is_built_in_strength(v: &Value) -> bool {
@@ -1233,6 +1310,24 @@ fn delete_item(app: &App, coll: &Coll, id: &str) -> Reply {
     };
     if coll.kind == Kind::AuthStrength && is_built_in_strength(&items(&store.data, coll.key)[i]) {
         return Reply::bad_request("Built-in authentication strength policies cannot be deleted.");
+    }
+    let target = id_of(&items(&store.data, coll.key)[i]).to_string();
+    if matches!(coll.kind, Kind::NamedLocation | Kind::AuthStrength) {
+        let users: Vec<String> = items(&store.data, CA_KEY)
+            .iter()
+            .filter(|p| {
+                policy_references(p)
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(&target))
+            })
+            .map(|p| id_of(p).to_string())
+            .collect();
+        if !users.is_empty() {
+            return Reply::bad_request(format!(
+                "'{target}' cannot be deleted: it is used by Conditional Access policies {}.",
+                users.join(", ")
+            ));
+        }
     }
     let before = store.data.get(coll.key).cloned();
     items_mut(&mut store.data, coll.key).remove(i);

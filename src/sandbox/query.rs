@@ -274,13 +274,18 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
+
+/// Deepest nesting accepted, so a hostile filter cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
 
 /// Parses a `$filter` expression.
 pub fn parse_filter(s: &str) -> Result<Expr, String> {
     let mut p = Parser {
         toks: lex(s)?,
         pos: 0,
+        depth: 0,
     };
     let e = p.or_expr()?;
     if p.pos != p.toks.len() {
@@ -326,12 +331,17 @@ impl Parser {
     }
 
     fn or_expr(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err("Invalid $filter: the expression is nested too deeply.".into());
+        }
         let mut left = self.and_expr()?;
         while self.peek_word().as_deref() == Some("or") {
             self.pos += 1;
             let right = self.and_expr()?;
             left = Expr::Bin(Box::new(left), Op::Or, Box::new(right));
         }
+        self.depth -= 1;
         Ok(left)
     }
 
@@ -346,11 +356,16 @@ impl Parser {
     }
 
     fn not_expr(&mut self) -> Result<Expr, String> {
-        if self.peek_word().as_deref() == Some("not") {
+        let mut negations = 0;
+        while self.peek_word().as_deref() == Some("not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            negations += 1;
         }
-        self.cmp_expr()
+        let mut e = self.cmp_expr()?;
+        for _ in 0..negations {
+            e = Expr::Not(Box::new(e));
+        }
+        Ok(e)
     }
 
     fn cmp_expr(&mut self) -> Result<Expr, String> {
@@ -829,6 +844,14 @@ mod tests {
         assert!(parse_filter("displayName eq 'x").is_err());
         assert!(parse_filter("frobnicate(x)").is_err());
         assert!(parse_filter("(a eq 1").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}a eq 1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse_filter(&deep).is_err());
+        let nots = format!("{}a eq 1", "not ".repeat(10_000));
+        assert!(parse_filter(&nots).is_ok());
     }
 
     #[test]
