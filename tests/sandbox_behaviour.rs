@@ -1217,3 +1217,23 @@ async fn hostile_input_never_crashes_the_server() {
     assert_eq!(sb.get("users").await.status(), 200, "still serving");
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn policies_support_count_without_eventual_consistency() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    sb.send("POST", CA, ca_policy("one")).await;
+    sb.send("POST", CA, ca_policy("two")).await;
+    let plain = sb.get(&format!("{CA}/$count")).await;
+    assert_eq!(plain.headers()["content-type"], "text/plain");
+    assert_eq!(plain.text().await.unwrap(), "2");
+    let page = json_of(
+        sb.get(&format!(
+            "{CA}?$count=true&$top=1&$filter=displayName eq 'two'"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(page["@odata.count"], 1);
+    assert_eq!(page["value"][0]["displayName"], "two");
+    sb.stop().await;
+}

@@ -821,9 +821,9 @@ fn list(app: &App, coll: &Coll, req: &Request) -> Reply {
     } else {
         usize::MAX
     };
-    let end = offset.saturating_add(page_size).min(total);
+    let (start, end) = query::page_bounds(total, offset, page_size);
     let page: Vec<Value> = all
-        .get(offset.min(total)..end)
+        .get(start..end)
         .unwrap_or(&[])
         .iter()
         .map(|v| shape(coll, v, &opts))
@@ -868,10 +868,13 @@ fn count_only(app: &App, coll: &Coll, req: &Request) -> Reply {
     if req.method != "GET" {
         return method_not_allowed(req.method);
     }
-    if !matches!(coll.kind, Kind::User | Kind::Group | Kind::ServicePrincipal) {
+    if !matches!(
+        coll.kind,
+        Kind::User | Kind::Group | Kind::ServicePrincipal | Kind::CaPolicy | Kind::NamedLocation
+    ) {
         return not_found_path("$count");
     }
-    if !req.eventual() {
+    if is_directory(coll.kind) && !req.eventual() {
         return unsupported_query(
             "Count is not currently supported without the header 'ConsistencyLevel: eventual'.",
         );

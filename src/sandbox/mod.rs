@@ -30,7 +30,7 @@ pub enum Seed {
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// How a sandbox listens, where it keeps its state, and which faults it injects.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxConfig {
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
@@ -52,6 +52,27 @@ pub struct SandboxConfig {
     pub write_limits: bool,
     /// Bearer tokens accepted as a signed-in administrator with every delegated scope.
     pub accept_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Accepted tokens are secrets: show how many, never their values.
+        f.debug_struct("SandboxConfig")
+            .field("listen", &self.listen)
+            .field("state", &self.state)
+            .field("seed", &self.seed)
+            .field("page_size", &self.page_size)
+            .field("latency_ms", &self.latency_ms)
+            .field("throttle_every", &self.throttle_every)
+            .field("fail_every", &self.fail_every)
+            .field("consistency_delay_ms", &self.consistency_delay_ms)
+            .field("write_limits", &self.write_limits)
+            .field(
+                "accept_tokens",
+                &format!("{} token(s)", self.accept_tokens.len()),
+            )
+            .finish()
+    }
 }
 
 impl Default for SandboxConfig {

@@ -115,6 +115,13 @@ pub fn encode_query(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
+/// The slice `[start, end)` of a `total`-long collection a page starting at `offset` covers;
+/// a next page exists when `end < total`.
+pub fn page_bounds(total: usize, offset: usize, page_size: usize) -> (usize, usize) {
+    let start = offset.min(total);
+    (start, start.saturating_add(page_size).min(total))
+}
+
 /// Keeps only the selected top-level properties (and `@odata.type`).
 pub fn select(obj: &Value, props: &[String]) -> Value {
     let Value::Object(map) = obj else {
@@ -865,6 +872,28 @@ mod tests {
     fn skiptoken_round_trips_and_rejects_foreign_tokens() {
         assert_eq!(parse_skiptoken(&skiptoken(42)), Some(42));
         assert_eq!(parse_skiptoken("X'4453'"), None);
+    }
+
+    #[test]
+    fn pages_cover_the_collection_once() {
+        let mut covered = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (start, end) = page_bounds(7, offset, 3);
+            covered.extend(start..end);
+            if end >= 7 {
+                break;
+            }
+            offset = end;
+        }
+        assert_eq!(covered, (0..7).collect::<Vec<_>>());
+        assert_eq!(
+            page_bounds(2, 5, 3),
+            (2, 2),
+            "an offset past the end is an empty page"
+        );
+        assert_eq!(page_bounds(0, 0, 100), (0, 0));
+        assert_eq!(page_bounds(5, 0, usize::MAX), (0, 5));
     }
 
     #[test]
