@@ -1237,3 +1237,32 @@ async fn policies_support_count_without_eventual_consistency() {
     assert_eq!(page["value"][0]["displayName"], "two");
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn select_of_an_unknown_property_is_refused_on_typed_resources() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    sb.send("POST", NL, ip_location("Office")).await;
+    let page = json_of(sb.get(&format!("{NL}?$select=displayName,ipRanges")).await).await;
+    assert_eq!(
+        page["value"][0]["ipRanges"][0]["cidrAddress"],
+        "203.0.113.0/24"
+    );
+    assert_eq!(
+        page["value"][0]["@odata.type"], "#microsoft.graph.ipNamedLocation",
+        "polymorphic items keep their type"
+    );
+    assert_graph_error(
+        sb.get(&format!("{NL}?$select=displayNme")).await,
+        400,
+        "BadRequest",
+    )
+    .await;
+    let sd = json_of(
+        sb.get("policies/identitySecurityDefaultsEnforcementPolicy?$select=isEnabled")
+            .await,
+    )
+    .await;
+    assert_eq!(sd["isEnabled"], true);
+    assert!(sd.get("displayName").is_none());
+    sb.stop().await;
+}

@@ -23,6 +23,7 @@ pub struct TypeDef {
     pub is_abstract: bool,
     pub open: bool,
     pub props: Vec<(String, Prop)>,
+    pub derived: Vec<String>,
 }
 
 /// An enum type.
@@ -79,6 +80,16 @@ impl Schema {
                     is_abstract: t.get("abstract").and_then(Value::as_bool).unwrap_or(false),
                     open: t.get("openType").and_then(Value::as_bool).unwrap_or(false),
                     props: Vec::new(),
+                    derived: t
+                        .get("derivedTypes")
+                        .and_then(Value::as_array)
+                        .map(|d| {
+                            d.iter()
+                                .filter_map(Value::as_str)
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 };
                 for (field, navigation) in [("properties", false), ("navigationProperties", true)] {
                     if let Some(props) = t.get(field).and_then(Value::as_object) {
@@ -143,6 +154,33 @@ impl Schema {
             cur = def.base.clone();
         }
         None
+    }
+
+    /// Whether `name` is a property of `ty`, its base types or any type derived from it (what
+    /// `$select` may name on a polymorphic collection).
+    pub fn selectable(&self, ty: &str, name: &str) -> bool {
+        if self.property(ty, name).is_some() {
+            return true;
+        }
+        let mut stack: Vec<String> = self
+            .types
+            .get(ty)
+            .map(|d| d.derived.clone())
+            .unwrap_or_default();
+        let mut seen = 0;
+        while let Some(t) = stack.pop() {
+            seen += 1;
+            if seen > 1000 {
+                break;
+            }
+            if let Some(def) = self.types.get(&t) {
+                if def.props.iter().any(|(n, _)| n == name) {
+                    return true;
+                }
+                stack.extend(def.derived.iter().cloned());
+            }
+        }
+        false
     }
 
     /// Every property of `ty`, base types first.
@@ -412,6 +450,14 @@ mod tests {
             s.enum_def("microsoft.graph.authenticationMethodModes")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn select_may_name_properties_of_derived_types() {
+        let s = schema();
+        assert!(s.selectable("microsoft.graph.namedLocation", "ipRanges"));
+        assert!(s.selectable("microsoft.graph.namedLocation", "displayName"));
+        assert!(!s.selectable("microsoft.graph.namedLocation", "colour"));
     }
 
     #[test]

@@ -771,6 +771,21 @@ fn shape(coll: &Coll, obj: &Value, opts: &Options) -> Value {
     v
 }
 
+/// Graph refuses a `$select` that names a property the type does not have.
+fn check_select(ty: &str, opts: &Options) -> Result<(), Reply> {
+    if ty.is_empty() {
+        return Ok(()); // directory objects are open types here
+    }
+    for p in opts.select.iter().flatten() {
+        if p != "*" && !p.starts_with('@') && !schema().selectable(ty, p) {
+            return Err(Reply::bad_request(format!(
+                "Could not find a property named '{p}' on type '{ty}'."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn select_context(ctx: &str, opts: &Options) -> String {
     match &opts.select {
         Some(props) => format!("{ctx}({})", props.join(",")),
@@ -792,6 +807,9 @@ fn parse_top(opts: &Options) -> Result<Option<usize>, Reply> {
 
 fn list(app: &App, coll: &Coll, req: &Request) -> Reply {
     let opts = Options::parse(req.query);
+    if let Err(r) = check_select(coll.ty, &opts) {
+        return r;
+    }
     let all = match query_items(app, coll, req, &opts) {
         Ok(v) => v,
         Err(r) => return r,
@@ -892,6 +910,9 @@ fn get_item(app: &App, coll: &Coll, req: &Request, id: &str, alt: Option<&str>) 
     let opts = Options::parse(req.query);
     if coll.kind == Kind::RoleTemplate && opts.has_any() {
         return unsupported_query("This resource does not support OData query parameters.");
+    }
+    if let Err(r) = check_select(coll.ty, &opts) {
+        return r;
     }
     let store = app.lock();
     let list = items(&store.data, coll.key);
@@ -1679,6 +1700,9 @@ fn singleton(app: &App, single: &Single, req: &Request, rest: &[Seg]) -> Reply {
     match req.method {
         "GET" => {
             let opts = Options::parse(req.query);
+            if let Err(r) = check_select(single.ty, &opts) {
+                return r;
+            }
             let store = app.lock();
             let Some(obj) = store.data.get(single.key).filter(|v| v.is_object()) else {
                 return not_found_path(single.path.rsplit('/').next().unwrap_or(single.path));
