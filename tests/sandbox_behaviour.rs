@@ -1266,3 +1266,21 @@ async fn select_of_an_unknown_property_is_refused_on_typed_resources() {
     assert!(sd.get("displayName").is_none());
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn named_location_values_and_policy_conditions_are_checked() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    let mut v6_as_v4 = ip_location("x");
+    v6_as_v4["ipRanges"][0]["cidrAddress"] = json!("2001:db8::/48");
+    assert_graph_error(sb.send("POST", NL, v6_as_v4).await, 400, "BadRequest").await;
+    let country = json!({"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "c",
+        "countriesAndRegions": ["Netherlands"]});
+    assert_graph_error(sb.send("POST", NL, country).await, 400, "BadRequest").await;
+    let mut no_apps = ca_policy("x");
+    no_apps["conditions"]
+        .as_object_mut()
+        .unwrap()
+        .remove("applications");
+    assert_graph_error(sb.send("POST", CA, no_apps).await, 400, "BadRequest").await;
+    sb.stop().await;
+}

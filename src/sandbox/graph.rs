@@ -973,6 +973,81 @@ fn validate(body: Map<String, Value>, ty: &str) -> Result<Map<String, Value>, Re
     }
 }
 
+/// Value rules the metadata cannot express, checked on create and (for what a PATCH names) on
+/// update.
+fn kind_rules(kind: Kind, body: &Map<String, Value>, creating: bool) -> Result<(), Reply> {
+    match kind {
+        Kind::CaPolicy if creating => {
+            let c = body.get("conditions").cloned().unwrap_or(Value::Null);
+            if c.get("applications").is_none_or(Value::is_null) {
+                return Err(Reply::bad_request("conditions.applications is required."));
+            }
+            if c.get("users").is_none_or(Value::is_null)
+                && c.get("clientApplications").is_none_or(Value::is_null)
+            {
+                return Err(Reply::bad_request(
+                    "conditions.users or conditions.clientApplications is required.",
+                ));
+            }
+        }
+        Kind::NamedLocation => {
+            if let Some(ranges) = body.get("ipRanges").and_then(Value::as_array) {
+                if ranges.is_empty() {
+                    return Err(Reply::bad_request("ipRanges must hold at least one range."));
+                }
+                for r in ranges {
+                    let ty = r.get("@odata.type").and_then(Value::as_str).unwrap_or("");
+                    let cidr = r.get("cidrAddress").and_then(Value::as_str);
+                    let ok = match (ty, cidr) {
+                        ("#microsoft.graph.iPv4CidrRange", Some(c)) => valid_cidr(c, false),
+                        ("#microsoft.graph.iPv6CidrRange", Some(c)) => valid_cidr(c, true),
+                        (
+                            "#microsoft.graph.iPv4CidrRange" | "#microsoft.graph.iPv6CidrRange",
+                            None,
+                        ) => false,
+                        _ => true,
+                    };
+                    if !ok {
+                        return Err(Reply::bad_request(format!(
+                            "'{}' is not a valid {} CIDR range.",
+                            cidr.unwrap_or(""),
+                            if ty.contains("iPv6") { "IPv6" } else { "IPv4" }
+                        )));
+                    }
+                }
+            }
+            if let Some(countries) = body.get("countriesAndRegions").and_then(Value::as_array) {
+                for c in countries {
+                    let ok = c.as_str().is_some_and(|s| {
+                        s.len() == 2 && s.chars().all(|ch| ch.is_ascii_uppercase())
+                    });
+                    if !ok {
+                        return Err(Reply::bad_request(format!(
+                            "'{c}' is not a two-letter ISO 3166 country or region code."
+                        )));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn valid_cidr(c: &str, v6: bool) -> bool {
+    let Some((addr, prefix)) = c.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    if v6 {
+        addr.parse::<std::net::Ipv6Addr>().is_ok() && prefix <= 128
+    } else {
+        addr.parse::<std::net::Ipv4Addr>().is_ok() && prefix <= 32
+    }
+}
+
 /// Named locations must say which kind they are, and cannot be both.
 fn named_location_type(body: &Map<String, Value>) -> Result<String, Reply> {
     if body.contains_key("ipRanges") && body.contains_key("countriesAndRegions") {
@@ -1055,6 +1130,9 @@ fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
         _ => &[],
     };
     if let Err(r) = require(&body, required) {
+        return r;
+    }
+    if let Err(r) = kind_rules(coll.kind, &body, true) {
         return r;
     }
     let now = now();
@@ -1229,6 +1307,9 @@ fn update_item(app: &App, coll: &Coll, req: &Request, id: &str) -> Reply {
         Ok(b) => b,
         Err(r) => return r,
     };
+    if let Err(r) = kind_rules(coll.kind, &body, false) {
+        return r;
+    }
     body.remove("id");
     let mut updated = current.clone();
     if let Value::Object(m) = &mut updated {
@@ -1950,6 +2031,18 @@ fn get_by_ids(app: &App, req: &Request) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidr_ranges_are_checked_per_family() {
+        assert!(
+            valid_cidr("12.34.221.11/22", false),
+            "host bits are accepted, as Graph does"
+        );
+        assert!(valid_cidr("2001:db8::/48", true));
+        assert!(!valid_cidr("2001:db8::/48", false));
+        assert!(!valid_cidr("10.0.0.0/33", false));
+        assert!(!valid_cidr("10.0.0.0", false));
+    }
 
     #[test]
     fn combinations_are_normalised_to_graphs_form() {
