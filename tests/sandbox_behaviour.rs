@@ -1284,3 +1284,48 @@ async fn named_location_values_and_policy_conditions_are_checked() {
     assert_graph_error(sb.send("POST", CA, no_apps).await, 400, "BadRequest").await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn combination_configurations_live_under_their_strength() {
+    let sb = start_with(small_tenant(), |_| {}).await;
+    let base = format!(
+        "identity/conditionalAccess/authenticationStrength/policies/{CUSTOM_STRENGTH}/combinationConfigurations"
+    );
+    let config = json!({"@odata.type": "#microsoft.graph.fido2CombinationConfiguration",
+        "appliesToCombinations": ["fido2"], "allowedAAGUIDs": ["90a3ccdf-635c-4729-a248-9b709135078f"]});
+    let mut untyped = config.clone();
+    untyped.as_object_mut().unwrap().remove("@odata.type");
+    assert_graph_error(sb.send("POST", &base, untyped).await, 400, "BadRequest").await;
+    let mut not_allowed = config.clone();
+    not_allowed["appliesToCombinations"] = json!(["password,sms"]);
+    assert_graph_error(sb.send("POST", &base, not_allowed).await, 400, "BadRequest").await;
+    let created = sb.send("POST", &base, config.clone()).await;
+    assert_eq!(created.status(), 201);
+    let id = json_of(created).await["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        sb.send(
+            "PATCH",
+            &format!("{base}/{id}"),
+            json!({"allowedAAGUIDs": []})
+        )
+        .await
+        .status(),
+        204
+    );
+    let got = json_of(sb.get(&format!("{base}/{id}")).await).await;
+    assert_eq!(got["allowedAAGUIDs"], json!([]));
+    assert_eq!(
+        got["@odata.type"],
+        "#microsoft.graph.fido2CombinationConfiguration"
+    );
+    let builtin = "identity/conditionalAccess/authenticationStrength/policies/00000000-0000-0000-0000-000000000002/combinationConfigurations";
+    assert_graph_error(sb.send("POST", builtin, config).await, 400, "BadRequest").await;
+    assert_eq!(
+        sb.send("DELETE", &format!("{base}/{id}"), json!(null))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(json_of(sb.get(&base).await).await["value"], json!([]));
+    sb.stop().await;
+}

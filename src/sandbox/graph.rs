@@ -1643,6 +1643,25 @@ fn combination_configurations(
             if let Err(r) = require(&body, &["appliesToCombinations"]) {
                 return r;
             }
+            // A configuration can only narrow combinations the strength allows.
+            let allowed = policy
+                .get("allowedCombinations")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for c in body
+                .get("appliesToCombinations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let normal = Value::String(normalise_combination(c.as_str().unwrap_or("")));
+                if !allowed.contains(&normal) {
+                    return Reply::bad_request(format!(
+                        "appliesToCombinations: {c} is not one of the strength's allowedCombinations."
+                    ));
+                }
+            }
             body.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
             let mut new = configs;
             let value = Value::Object(body);
