@@ -269,7 +269,7 @@ async fn conditional_access_writes_beyond_one_per_second_get_429_without_retry_a
 
 #[tokio::test]
 async fn created_objects_become_visible_after_the_consistency_delay() {
-    let sb = start_with(small_tenant(), |c| c.consistency_delay_ms = 300).await;
+    let sb = start_with(small_tenant(), |c| c.consistency_delay_ms = 800).await;
     let created = json_of(sb.send("POST", NL, ip_location("Office")).await).await;
     let id = created["id"].as_str().unwrap();
     assert_eq!(sb.get(&format!("{NL}/{id}")).await.status(), 404);
@@ -280,7 +280,7 @@ async fn created_objects_become_visible_after_the_consistency_delay() {
             .len(),
         0
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(850)).await;
     assert_eq!(sb.get(&format!("{NL}/{id}")).await.status(), 200);
     sb.stop().await;
 }

@@ -12,7 +12,8 @@ use super::CommandError;
 /// Run a local tenant that speaks Microsoft Graph, for rehearsals, demos and CI.
 ///
 /// The sandbox serves Graph v1.0 under /v1.0/ and an OAuth2 token endpoint under
-/// /{tenant}/oauth2/v2.0/token, on loopback. Nothing leaves your machine.
+/// /{tenant}/oauth2/v2.0/token, on loopback unless --listen says otherwise. Nothing leaves
+/// your machine.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -59,11 +60,11 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     latency_ms: u64,
 
-    /// Answer every Nth Graph request with 429 Too Many Requests (with Retry-After).
+    /// Answer every Nth Graph request with 429 Too Many Requests and Retry-After (0: never).
     #[arg(long, default_value_t = 0, value_name = "N")]
     throttle_every: u64,
 
-    /// Answer every Nth Graph request with 503 Service Unavailable.
+    /// Answer every Nth Graph request with 503 Service Unavailable (0: never).
     #[arg(long, default_value_t = 0, value_name = "N")]
     fail_every: u64,
 
