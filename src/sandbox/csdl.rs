@@ -493,6 +493,35 @@ mod tests {
     }
 
     #[test]
+    fn scalar_types_follow_edm() {
+        let s = schema();
+        let ok = |v: Value, ty: &str| s.validate(&mut v.clone(), ty, false, "p").is_ok();
+        assert!(ok(json!(5), "Edm.Int32"));
+        assert!(!ok(json!(5_000_000_000i64), "Edm.Int32"));
+        assert!(ok(json!(5_000_000_000i64), "Edm.Int64"));
+        assert!(!ok(json!(1.5), "Edm.Int32"));
+        assert!(ok(
+            json!("0854951d-5fc0-4eb1-b392-9b2c9d7949c2"),
+            "Edm.Guid"
+        ));
+        assert!(!ok(
+            json!("ad31vb6b-5zd0-7tyg-m231-kj8d6578432c"),
+            "Edm.Guid"
+        ));
+        assert!(ok(
+            json!("2019-09-15T21:53:34.5001162Z"),
+            "Edm.DateTimeOffset"
+        ));
+        assert!(!ok(json!("yesterday"), "Edm.DateTimeOffset"));
+        assert!(!ok(Value::Null, "Edm.String"), "non-nullable");
+        assert!(
+            s.validate(&mut Value::Null, "Edm.String", true, "p")
+                .is_ok()
+        );
+        assert!(!ok(json!(["a", 1]), "Collection(Edm.String)"));
+    }
+
+    #[test]
     fn abstract_item_needs_its_derived_type() {
         let mut v = json!({"@odata.type": "ipNamedLocation", "displayName": "x",
             "ipRanges": [{"cidrAddress": "10.0.0.0/8"}]});

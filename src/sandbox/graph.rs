@@ -713,9 +713,10 @@ fn query_items(app: &App, coll: &Coll, req: &Request, opts: &Options) -> Result<
         let advanced = filter.as_ref().is_some_and(Expr::is_advanced)
             || (filter.is_some() && opts.orderby.is_some())
             || opts.search.is_some();
-        if (advanced || opts.wants_count())
-            && !(req.eventual() && (opts.wants_count() || !advanced))
-        {
+        // $count needs ConsistencyLevel: eventual; advanced queries need it and $count=true.
+        let needs_eventual = advanced || opts.wants_count();
+        let satisfied = req.eventual() && (!advanced || opts.wants_count());
+        if needs_eventual && !satisfied {
             return Err(unsupported_query(
                 "This query is an advanced query: it needs the header 'ConsistencyLevel: eventual' and '$count=true'.",
             ));
