@@ -1,13 +1,146 @@
-//! `steward sandbox`.
+//! `steward sandbox`: run a local Microsoft Graph–compatible tenant.
 
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::sandbox::{self, SandboxConfig, Seed};
 
 use super::CommandError;
 
-/// Placeholder arguments until the command lands.
+/// Run a local tenant that speaks Microsoft Graph, for rehearsals, demos and CI.
+///
+/// The sandbox serves Graph v1.0 under /v1.0/ and an OAuth2 token endpoint under
+/// /{tenant}/oauth2/v2.0/token, on loopback unless --listen says otherwise. Nothing leaves
+/// your machine.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: SandboxCommand,
+}
 
-pub fn run(_args: Args) -> Result<ExitCode, CommandError> {
-    Err(CommandError::User("not yet available".into()))
+#[derive(Debug, clap::Subcommand)]
+enum SandboxCommand {
+    /// Start the sandbox tenant and serve until Ctrl-C.
+    ///
+    /// The first line on stdout is `listening on http://127.0.0.1:PORT`, so scripts can find
+    /// the port.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SeedArg {
+    /// The "Contoso" demo tenant, with policies, users and groups.
+    Demo,
+    /// A tenant with Microsoft's built-in objects only.
+    Empty,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+
+    /// Keep the tenant in this JSON file: loaded at start, rewritten on every change. With
+    /// --seed, a missing file is created from the seed first.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+
+    /// Tenant to start from when there is no state file yet.
+    #[arg(long, value_enum, default_value = "empty")]
+    seed: SeedArg,
+
+    /// Objects per page when a request has no $top (Graph's default is 100).
+    #[arg(long, default_value_t = sandbox::DEFAULT_PAGE_SIZE, value_name = "N")]
+    page_size: usize,
+
+    /// Delay every request by N milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    latency_ms: u64,
+
+    /// Answer every Nth Graph request with 429 Too Many Requests and Retry-After (0: never).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    throttle_every: u64,
+
+    /// Answer every Nth Graph request with 503 Service Unavailable (0: never).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    fail_every: u64,
+
+    /// Make created objects visible to reads only after N milliseconds, like Entra replication.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    consistency_delay_ms: u64,
+
+    /// Enforce Graph's limit of one Conditional Access / named-location write per second
+    /// (excess writes get 429 without Retry-After, as Graph answers).
+    #[arg(long)]
+    write_limits: bool,
+
+    /// Also accept this fixed bearer token, as a signed-in admin with every permission
+    /// (repeatable). Handy for scripts; never use a real secret here.
+    #[arg(long, value_name = "TOKEN")]
+    accept_token: Vec<String>,
+}
+
+/// Runs `steward sandbox …`.
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    match args.command {
+        SandboxCommand::Serve(serve) => run_serve(serve),
+    }
+}
+
+fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
+    let config = SandboxConfig {
+        listen: args.listen,
+        state: args.state,
+        seed: match args.seed {
+            SeedArg::Demo => Seed::Demo,
+            SeedArg::Empty => Seed::Empty,
+        },
+        page_size: args.page_size,
+        latency_ms: args.latency_ms,
+        throttle_every: args.throttle_every,
+        fail_every: args.fail_every,
+        consistency_delay_ms: args.consistency_delay_ms,
+        write_limits: args.write_limits,
+        accept_tokens: args.accept_token,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let running = sandbox::start(config)
+            .await
+            .map_err(|e| CommandError::User(e.to_string()))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", running.url())?;
+        out.flush()?;
+        drop(out);
+        wait_for_shutdown().await;
+        running.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -3,4 +3,187 @@
 //! It stores raw Graph JSON and shares no types with [`crate::model`], so it catches mapping
 //! mistakes instead of mirroring them.
 
+mod auth;
+mod batch;
+mod csdl;
+mod graph;
+mod query;
+mod reply;
 pub mod seed;
+mod server;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The tenant a sandbox starts from when it has no state file yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seed {
+    /// The believable "Contoso" demo tenant.
+    Demo,
+    /// A tenant with Graph's built-in objects only.
+    #[default]
+    Empty,
+}
+
+/// Graph's default page size for directory collections.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// How a sandbox listens, where it keeps its state, and which faults it injects.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// State file: loaded if present, created from `seed` if not, rewritten on every write.
+    pub state: Option<PathBuf>,
+    /// Tenant to start from when there is no state file.
+    pub seed: Seed,
+    /// Server page size when a request has no `$top`.
+    pub page_size: usize,
+    /// Delay added to every request, in milliseconds.
+    pub latency_ms: u64,
+    /// Every Nth Graph request is answered 429 (0 = never).
+    pub throttle_every: u64,
+    /// Every Nth Graph request is answered 503 (0 = never).
+    pub fail_every: u64,
+    /// A created object becomes visible to reads only after this many milliseconds.
+    pub consistency_delay_ms: u64,
+    /// Enforce Graph's per-tenant write rate on Conditional Access and named locations.
+    pub write_limits: bool,
+    /// Bearer tokens accepted as a signed-in administrator with every delegated scope.
+    pub accept_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Accepted tokens are secrets: show how many, never their values.
+        f.debug_struct("SandboxConfig")
+            .field("listen", &self.listen)
+            .field("state", &self.state)
+            .field("seed", &self.seed)
+            .field("page_size", &self.page_size)
+            .field("latency_ms", &self.latency_ms)
+            .field("throttle_every", &self.throttle_every)
+            .field("fail_every", &self.fail_every)
+            .field("consistency_delay_ms", &self.consistency_delay_ms)
+            .field("write_limits", &self.write_limits)
+            .field(
+                "accept_tokens",
+                &format!("{} token(s)", self.accept_tokens.len()),
+            )
+            .finish()
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state: None,
+            seed: Seed::Empty,
+            page_size: DEFAULT_PAGE_SIZE,
+            latency_ms: 0,
+            throttle_every: 0,
+            fail_every: 0,
+            consistency_delay_ms: 0,
+            write_limits: false,
+            accept_tokens: Vec::new(),
+        }
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The state file exists but could not be read.
+    #[error("cannot read state file {path}: {source}")]
+    ReadState {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The state file is not a JSON object in the sandbox's format.
+    #[error("state file {path} is not valid: {message}")]
+    InvalidState {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The state file could not be written.
+    #[error("cannot write state file {path}: {source}")]
+    WriteState {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A configuration value is out of range.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A sandbox serving in the background of the current tokio runtime.
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// Base URL, such as `http://127.0.0.1:PORT` (no trailing slash, no `/v1.0`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting requests and waits for the server to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Loads (or seeds) the state, binds the listen address and starts serving in the background.
+pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
+    if config.page_size == 0 || config.page_size > query::MAX_TOP {
+        return Err(SandboxError::Config(format!(
+            "page size must be between 1 and {}",
+            query::MAX_TOP
+        )));
+    }
+    // Parse Graph's metadata now rather than on the first write.
+    let _ = csdl::schema();
+    let store = store::Store::open(config.state.clone(), config.seed)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| SandboxError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let app = server::App::new(config, store, format!("http://{addr}"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve(listener, app, rx));
+    Ok(RunningSandbox {
+        addr,
+        shutdown: tx,
+        task,
+    })
+}

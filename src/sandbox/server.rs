@@ -1,0 +1,326 @@
+//! The HTTP side: one dispatcher for Graph, the token endpoint and the request log, plus faults.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Body as AxumBody;
+use axum::extract::State;
+use axum::http::{HeaderValue, Response, StatusCode};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::SandboxConfig;
+use super::auth::{self, Principal};
+use super::batch;
+use super::graph::{self, Request};
+use super::reply::{Body, Reply, throttled};
+use super::store::Store;
+
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+const JSON_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/// Shared server state.
+pub struct App {
+    store: Mutex<Store>,
+    pub base_url: String,
+    pub page_size: usize,
+    pub consistency_delay_ms: u64,
+    latency_ms: u64,
+    throttle_every: u64,
+    fail_every: u64,
+    write_limits: bool,
+    accept_tokens: Vec<String>,
+    counter: AtomicU64,
+    log: Mutex<Vec<Value>>,
+    last_limited_write: Mutex<Option<Instant>>,
+}
+
+impl App {
+    /// Builds the state shared by every request.
+    pub fn new(config: SandboxConfig, store: Store, base_url: String) -> App {
+        App {
+            store: Mutex::new(store),
+            base_url,
+            page_size: config.page_size,
+            consistency_delay_ms: config.consistency_delay_ms,
+            latency_ms: config.latency_ms,
+            throttle_every: config.throttle_every,
+            fail_every: config.fail_every,
+            write_limits: config.write_limits,
+            accept_tokens: config.accept_tokens,
+            counter: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+            last_limited_write: Mutex::new(None),
+        }
+    }
+
+    /// Locks the store (never held across an await).
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The injected fault for the next Graph operation, if any.
+    pub fn fault(&self, method: &str, path: &str) -> Option<Reply> {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail_every > 0 && n.is_multiple_of(self.fail_every) {
+            return Some(Reply::error(
+                503,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            ));
+        }
+        if self.throttle_every > 0 && n.is_multiple_of(self.throttle_every) {
+            return Some(throttled(Some("1")));
+        }
+        if self.write_limits && graph::is_limited_write(method, path) {
+            let mut last = self
+                .last_limited_write
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            // Graph: one request per second per tenant, answered 429 without Retry-After.
+            if let Some(prev) = *last
+                && now.duration_since(prev) < Duration::from_secs(1)
+            {
+                return Some(throttled(None));
+            }
+            *last = Some(now);
+        }
+        None
+    }
+
+    fn principal(&self, header: Option<&str>) -> Result<Principal, Reply> {
+        let key = self.lock().signing_key();
+        auth::authenticate(header, &self.accept_tokens, &key)
+    }
+}
+
+/// Serves until `shutdown` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let router = axum::Router::new()
+        .fallback(dispatch)
+        .with_state(Arc::new(app));
+    let _ = axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = shutdown.await;
+        })
+        .await;
+}
+
+async fn dispatch(State(app): State<Arc<App>>, req: axum::extract::Request) -> Response<AxumBody> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_ascii_uppercase();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(String::from);
+    let path_and_query = match &query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
+    let headers: HashMap<String, String> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+
+    if path == "/_sandbox/requests" {
+        return request_log(&app, &method);
+    }
+
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = headers
+        .get("client-request-id")
+        .cloned()
+        .unwrap_or_else(|| request_id.clone());
+
+    let mut reply = match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
+        Err(_) => Reply::error(
+            413,
+            "RequestEntityTooLarge",
+            "The request body is too large.",
+        ),
+        Ok(body) => route(&app, &method, &path, query.as_deref(), &headers, &body),
+    };
+    if app.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(app.latency_ms)).await;
+    }
+    reply.stamp(&request_id, &client_request_id);
+    let status = reply.status;
+    let response = to_response(reply, &request_id, &client_request_id);
+    let entry = json!({
+        "method": method,
+        "path": path_and_query,
+        "status": status,
+        "latencyMs": started.elapsed().as_millis() as u64,
+    });
+    app.log
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(entry);
+    response
+}
+
+fn request_log(app: &App, method: &str) -> Response<AxumBody> {
+    let mut log = app.log.lock().unwrap_or_else(|e| e.into_inner());
+    let reply = match method {
+        "GET" => Reply::json(200, Value::Array(log.clone())),
+        "DELETE" => {
+            log.clear();
+            Reply::no_content()
+        }
+        _ => Reply::error(405, "MethodNotAllowed", "Use GET or DELETE."),
+    };
+    drop(log);
+    to_response(reply, "", "")
+}
+
+fn route(
+    app: &App,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &HashMap<String, String>,
+    body: &[u8],
+) -> Reply {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if segs.len() == 4
+        && segs[1].eq_ignore_ascii_case("oauth2")
+        && segs[2].eq_ignore_ascii_case("v2.0")
+        && segs[3].eq_ignore_ascii_case("token")
+    {
+        if method != "POST" {
+            return Reply::error(
+                405,
+                "MethodNotAllowed",
+                "The token endpoint only accepts POST.",
+            );
+        }
+        return token(app, segs[0], headers, body);
+    }
+    let graph_path = if path == "/v1.0" {
+        Some("")
+    } else {
+        path.strip_prefix("/v1.0/")
+    };
+    let Some(graph_path) = graph_path else {
+        let first = segs.first().copied().unwrap_or("");
+        return Reply::error(
+            404,
+            "ResourceNotFound",
+            format!(
+                "Resource not found for the segment '{first}'. The sandbox serves Graph under /v1.0/."
+            ),
+        );
+    };
+    let principal = match app.principal(headers.get("authorization").map(String::as_str)) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if graph_path.trim_matches('/').eq_ignore_ascii_case("$batch") {
+        if method != "POST" {
+            return Reply::error(405, "MethodNotAllowed", "$batch only accepts POST.");
+        }
+        return batch::handle(app, &principal, body);
+    }
+    if let Some(fault) = app.fault(method, graph_path) {
+        return fault;
+    }
+    graph::handle(
+        app,
+        &principal,
+        &Request {
+            method,
+            path: graph_path,
+            query,
+            headers,
+            body,
+        },
+    )
+}
+
+fn token(app: &App, tenant: &str, headers: &HashMap<String, String>, body: &[u8]) -> Reply {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let basic = headers
+        .get("authorization")
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.split_once(':').map(|(id, secret)| {
+                let dec = |x: &str| {
+                    url::form_urlencoded::parse(format!("v={x}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                };
+                (dec(id), dec(secret))
+            })
+        });
+    let store = app.lock();
+    let tenant_id = store
+        .data
+        .get("organization")
+        .and_then(Value::as_array)
+        .and_then(|o| o.first())
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .unwrap_or(tenant)
+        .to_string();
+    let clients = store.clients();
+    let key = store.signing_key();
+    drop(store);
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", app.base_url);
+    auth::token_endpoint(&form, basic, tenant, &token_url, &clients, &tenant_id, &key)
+}
+
+fn to_response(reply: Reply, request_id: &str, client_request_id: &str) -> Response<AxumBody> {
+    let (body, content_type) = match reply.body {
+        Body::None => (AxumBody::empty(), None),
+        Body::Json(v) => (
+            AxumBody::from(serde_json::to_vec(&v).unwrap_or_default()),
+            Some(JSON_CONTENT_TYPE),
+        ),
+        Body::Text(t) => (AxumBody::from(t), Some("text/plain")),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = response.headers_mut();
+    if let Some(ct) = content_type {
+        h.insert("content-type", HeaderValue::from_static(ct));
+    }
+    if !request_id.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            h.insert("request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(client_request_id) {
+            h.insert("client-request-id", v);
+        }
+    }
+    for (name, value) in reply.headers {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    response
+}
