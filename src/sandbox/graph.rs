@@ -1216,12 +1216,6 @@ fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
     }
     let mut value = Value::Object(obj);
     schema().fill_defaults(&mut value, &ty);
-    if coll.kind == Kind::NamedLocation
-        && let Value::Object(m) = &mut value
-    {
-        // Filled from the base type only; a named location has no description.
-        m.remove("deletedDateTime");
-    }
     let mut store = app.lock();
     if coll.kind == Kind::CaPolicy
         && let Some(r) = dangling_references(&store, &value)
