@@ -141,8 +141,10 @@ async fn serve_seed_demo_creates_the_state_file_before_announcing_itself() {
                     .as_array()
                     .is_some_and(|r| r.contains(&json!("Policy.Read.All")))
         })
-        .cloned();
-    if let Some(c) = secret_client {
+        .cloned()
+        .expect("the demo seed registers a client with a secret and Policy.Read.All");
+    {
+        let c = secret_client;
         let tok: Value = client
             .post(format!("{url}/contoso.onmicrosoft.com/oauth2/v2.0/token"))
             .form(&[
@@ -164,10 +166,8 @@ async fn serve_seed_demo_creates_the_state_file_before_announcing_itself() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-    } else {
-        eprintln!(
-            "note: the demo seed registers no client with a secret and Policy.Read.All; token flow not exercised"
-        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["value"].as_array().map(Vec::len), Some(expected));
     }
     stop(child);
 }
