@@ -102,6 +102,7 @@ pub struct SharepointSettings {
     /// Default storage limit for new sites, in MB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
+    #[serde(rename = "siteCreationDefaultStorageLimitInMB")]
     pub site_creation_default_storage_limit_in_mb: Option<i32>,
     /// Default OneDrive storage limit, in MB.
     #[serde(default, skip_serializing_if = "Option::is_none")]

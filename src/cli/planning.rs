@@ -1,0 +1,157 @@
+//! What `plan`, `drift` (and later `apply`) share: load the files, read the tenant, check the
+//! declared references, and compute the plan.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::CommandError;
+use super::graph_args::GraphArgs;
+use super::output::print_diagnostics;
+use crate::config::{self, Diagnostic, Loaded};
+use crate::graph::desired::{DesiredRefError, canonicalise};
+use crate::graph::read::{Live, read_tenant};
+use crate::graph::{ClientConfig, Credential, GraphClient, Resolver, Secret};
+use crate::model::plan::Plan;
+use crate::model::{Kind, PruneKind};
+use crate::reconcile::{self, LiveIds, PlanOptions};
+use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
+
+/// Where the sandbox tenant of `--sandbox` keeps its state.
+pub const SANDBOX_STATE: &str = ".steward/sandbox.json";
+
+/// Flags shared by the commands that compare files with a tenant.
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    /// Run against a local sandbox tenant ("Contoso", kept in .steward/sandbox.json) instead
+    /// of Microsoft Graph: try the whole workflow without touching a real tenant.
+    #[arg(long, conflicts_with_all = ["graph_url", "auth"])]
+    pub sandbox: bool,
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// A signed-in Graph client, and the in-process sandbox behind it when there is one.
+pub struct Target {
+    /// The client.
+    pub client: GraphClient,
+    /// Keeps the sandbox alive for the command's duration.
+    pub sandbox: Option<RunningSandbox>,
+}
+
+impl TargetArgs {
+    /// Connects: starts the sandbox for `--sandbox`, else signs in to Graph.
+    pub async fn connect(&self) -> Result<Target, CommandError> {
+        if !self.sandbox {
+            let client = self.graph.build().map_err(|e| CommandError::User(e.to_string()))?;
+            return Ok(Target { client, sandbox: None });
+        }
+        let state = PathBuf::from(SANDBOX_STATE);
+        if let Some(dir) = state.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CommandError::User(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        // A fresh random token for this run only: the sandbox accepts it, nothing stores it.
+        let token = format!("sandbox-{}", uuid::Uuid::new_v4().simple());
+        let running = sandbox::start(SandboxConfig {
+            state: Some(state),
+            seed: Seed::Demo,
+            accept_tokens: vec![token.clone()],
+            ..SandboxConfig::default()
+        })
+        .await
+        .map_err(|e| CommandError::User(format!("cannot start the sandbox tenant: {e}")))?;
+        let credential = Credential::static_token(Secret::new(token)).map_err(|e| CommandError::User(e.to_string()))?;
+        let client = GraphClient::new(ClientConfig::new(running.url()), credential)
+            .map_err(|e| CommandError::User(e.to_string()))?;
+        Ok(Target {
+            client,
+            sandbox: Some(running),
+        })
+    }
+}
+
+/// Loads policy files, printing diagnostics; errors stop the command.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, CommandError> {
+    let loaded = config::load(paths);
+    if loaded.has_errors() {
+        print_diagnostics(&loaded.diagnostics);
+        return Err(CommandError::Reported(1));
+    }
+    print_diagnostics(&loaded.diagnostics);
+    Ok(loaded)
+}
+
+/// The kinds the files declare or prune: what must be read.
+pub fn declared_kinds(loaded: &Loaded) -> BTreeSet<Kind> {
+    let mut kinds: BTreeSet<Kind> = loaded.origins.keys().map(|a| a.kind).filter(|k| k.is_resource()).collect();
+    for p in &loaded.desired.prune {
+        kinds.insert(match p.kind {
+            PruneKind::ConditionalAccessPolicy => Kind::ConditionalAccessPolicy,
+            PruneKind::NamedLocation => Kind::NamedLocation,
+            PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
+            PruneKind::RetentionLabel => Kind::RetentionLabel,
+        });
+    }
+    kinds
+}
+
+/// Everything a plan was made from, for saving and re-checking.
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// The tenant as read.
+    pub live: Live,
+}
+
+/// Reads the tenant and plans.
+pub async fn compute(client: &GraphClient, loaded: &Loaded, options: &PlanOptions) -> Result<Planned, CommandError> {
+    let kinds = declared_kinds(loaded);
+    let resolver = Resolver::new(client.clone());
+    let live = read_tenant(client, &resolver, &kinds)
+        .await
+        .map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))?;
+    let desired = match canonicalise(&resolver, &loaded.desired, &live).await {
+        Ok(desired) => desired,
+        Err(DesiredRefError::Unresolved(bad)) => {
+            let diagnostics: Vec<Diagnostic> = bad
+                .iter()
+                .map(|b| match loaded.origins.get(&b.at.address) {
+                    Some(origin) => Diagnostic::error(
+                        "steward::unresolved",
+                        &origin.file,
+                        origin.span_of(&b.at.pointer),
+                        format!("{}: {}", b.at.address, b.message),
+                        "does not resolve",
+                    )
+                    .with_help("fix the name (UPNs and display names as the tenant has them), or reference the object by id"),
+                    None => Diagnostic::unlocated("steward::unresolved", format!("{}: {}", b.at.address, b.message)),
+                })
+                .collect();
+            print_diagnostics(&diagnostics);
+            return Err(CommandError::User(format!(
+                "{} reference(s) in the files do not resolve in the tenant; nothing was planned",
+                bad.len()
+            )));
+        }
+        Err(DesiredRefError::Graph(e)) => return Err(CommandError::User(format!("cannot check references: {e}"))),
+    };
+    let ids: LiveIds = live.objects.iter().map(|o| (o.address.clone(), o.id.clone())).collect();
+    let plan = reconcile::plan(&desired, &live.model, &ids, options).map_err(|e| CommandError::User(e.to_string()))?;
+    Ok(Planned { plan, live })
+}
+
+/// A hash of the policy files (names and contents), to tell whether they changed since a plan.
+pub fn files_hash(loaded: &Loaded) -> String {
+    let mut hasher = Sha256::new();
+    let mut files: Vec<_> = loaded.files.iter().collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    for f in files {
+        hasher.update(f.name.as_bytes());
+        hasher.update([0]);
+        hasher.update(f.text.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
