@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod error;
-mod export;
+pub mod export;
 mod fmt;
 pub mod graph_args;
 mod output;

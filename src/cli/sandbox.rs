@@ -64,6 +64,10 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     throttle_every: u64,
 
+    /// The Retry-After those 429 answers carry, in milliseconds (sent as fractional seconds).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    retry_after_ms: u64,
+
     /// Answer every Nth Graph request with 503 Service Unavailable (0: never).
     #[arg(long, default_value_t = 0, value_name = "N")]
     fail_every: u64,
@@ -101,6 +105,7 @@ fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
         page_size: args.page_size,
         latency_ms: args.latency_ms,
         throttle_every: args.throttle_every,
+        retry_after_ms: args.retry_after_ms,
         fail_every: args.fail_every,
         consistency_delay_ms: args.consistency_delay_ms,
         write_limits: args.write_limits,

@@ -39,7 +39,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
-            run_budget: 100,
+            run_budget: 300,
         }
     }
 }

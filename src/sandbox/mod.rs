@@ -44,6 +44,9 @@ pub struct SandboxConfig {
     pub latency_ms: u64,
     /// Every Nth Graph request is answered 429 (0 = never).
     pub throttle_every: u64,
+    /// The `Retry-After` of those throttled answers, in milliseconds (Graph sends fractional
+    /// seconds such as `2.128`).
+    pub retry_after_ms: u64,
     /// Every Nth Graph request is answered 503 (0 = never).
     pub fail_every: u64,
     /// A created object becomes visible to reads only after this many milliseconds.
@@ -64,6 +67,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("page_size", &self.page_size)
             .field("latency_ms", &self.latency_ms)
             .field("throttle_every", &self.throttle_every)
+            .field("retry_after_ms", &self.retry_after_ms)
             .field("fail_every", &self.fail_every)
             .field("consistency_delay_ms", &self.consistency_delay_ms)
             .field("write_limits", &self.write_limits)
@@ -84,6 +88,7 @@ impl Default for SandboxConfig {
             page_size: DEFAULT_PAGE_SIZE,
             latency_ms: 0,
             throttle_every: 0,
+            retry_after_ms: 1000,
             fail_every: 0,
             consistency_delay_ms: 0,
             write_limits: false,

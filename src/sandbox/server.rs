@@ -30,6 +30,7 @@ pub struct App {
     pub consistency_delay_ms: u64,
     latency_ms: u64,
     throttle_every: u64,
+    retry_after: String,
     fail_every: u64,
     write_limits: bool,
     accept_tokens: Vec<String>,
@@ -48,6 +49,10 @@ impl App {
             consistency_delay_ms: config.consistency_delay_ms,
             latency_ms: config.latency_ms,
             throttle_every: config.throttle_every,
+            retry_after: format!("{:.3}", config.retry_after_ms as f64 / 1000.0)
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
             fail_every: config.fail_every,
             write_limits: config.write_limits,
             accept_tokens: config.accept_tokens,
@@ -73,7 +78,7 @@ impl App {
             ));
         }
         if self.throttle_every > 0 && n.is_multiple_of(self.throttle_every) {
-            return Some(throttled(Some("1")));
+            return Some(throttled(Some(&self.retry_after)));
         }
         if self.write_limits && graph::is_limited_write(method, path) {
             let mut last = self
