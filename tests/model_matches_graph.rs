@@ -118,7 +118,7 @@ fn model_property_names_are_graphs() {
     ] {
         check(
             &meta,
-            &kind.shape(),
+            kind.shape(),
             graph_type,
             kind.node_name(),
             &mut problems,

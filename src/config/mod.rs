@@ -386,7 +386,7 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         _ => None,
     };
     let positional = usize::from(kind.arity() == Arity::Named);
-    let converted = converter.object(node, &shape, "", positional);
+    let converted = converter.object(node, shape, "", positional);
     let mut spans = std::mem::take(&mut converter.spans);
     let (Some(mut json), named_ok) = (
         converted,

@@ -21,7 +21,7 @@ pub fn resource(kind: Kind, json: &Map<String, Value>) -> String {
         out.push(' ');
         out.push_str(&quote(name));
     }
-    let body = fields(&shape, json, 1, &["displayName", "id", "renamedFrom"]);
+    let body = fields(shape, json, 1, &["displayName", "id", "renamedFrom"]);
     if body.is_empty() {
         out.push('\n');
     } else {

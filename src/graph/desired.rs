@@ -10,7 +10,6 @@ use super::kinds::{map_refs, walk_refs};
 use super::read::Live;
 use super::{GraphError, ResolveError, Resolver};
 use crate::model::reference::{RefKind, is_guid};
-use crate::model::shape::Shape;
 use crate::model::{Address, Arity, Desired, Kind};
 
 /// One place a declaration refers to something.
@@ -75,7 +74,7 @@ pub fn uses(desired: &Desired) -> Vec<RefUse> {
     let json = serde_json::to_value(desired).unwrap_or_default();
     let mut out = Vec::new();
     for (field, kind) in FIELDS {
-        let shape = Shape::Object(kind.shape());
+        let shape = kind.root_shape();
         for resource in resources(&json, field) {
             let address = Address {
                 kind: *kind,
@@ -89,7 +88,7 @@ pub fn uses(desired: &Desired) -> Vec<RefUse> {
                     .flatten(),
             };
             walk_refs(
-                &shape,
+                shape,
                 &resource,
                 &mut |k, text, pointer| {
                     if !k
@@ -342,15 +341,15 @@ pub async fn canonicalise(
 
     let mut json = serde_json::to_value(desired).unwrap_or_default();
     for (field, kind) in FIELDS {
-        let shape = Shape::Object(kind.shape());
+        let shape = kind.root_shape();
         match json.get_mut(*field) {
             Some(Value::Array(items)) => {
                 for item in items.iter_mut() {
-                    map_refs(&shape, item, &|k, t| canonical.get(&key(k, t)).cloned());
+                    map_refs(shape, item, &|k, t| canonical.get(&key(k, t)).cloned());
                 }
             }
             Some(one @ Value::Object(_)) => {
-                map_refs(&shape, one, &|k, t| canonical.get(&key(k, t)).cloned())
+                map_refs(shape, one, &|k, t| canonical.get(&key(k, t)).cloned())
             }
             _ => {}
         }

@@ -107,7 +107,22 @@ pub async fn read_tenant(
     kinds: &BTreeSet<Kind>,
 ) -> Result<Live, ReadTenantError> {
     let wanted = kinds_to_read(kinds);
-    let fetched = futures::future::try_join_all(wanted.iter().map(|k| fetch(client, *k))).await?;
+    // Policies name roles by template id: read the role catalogue alongside the collections
+    // rather than after them, so it costs no extra round trip on the critical path.
+    let roles = async {
+        if kinds.contains(&Kind::ConditionalAccessPolicy) {
+            resolver.roles().await.map(|_| ())
+        } else {
+            Ok(())
+        }
+    };
+    let (fetched, roles) = futures::future::join(
+        futures::future::try_join_all(wanted.iter().map(|k| fetch(client, *k))),
+        roles,
+    )
+    .await;
+    let fetched = fetched?;
+    roles?;
 
     let mut live = Live::default();
     // Graph JSON → model JSON for every object, collecting the references to name.

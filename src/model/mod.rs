@@ -153,12 +153,30 @@ impl Kind {
     }
 
     /// The shape of this kind's JSON form: its fields, their types and enum members.
-    pub fn shape(self) -> shape::ObjectShape {
-        let schema = serde_json::to_value(self.schema()).unwrap_or_default();
-        match shape::of_root(&schema) {
+    ///
+    /// Built once per kind and kept: deriving it from the JSON Schema is far too slow to
+    /// repeat for every object of a large tenant.
+    pub fn shape(self) -> &'static shape::ObjectShape {
+        match self.root_shape() {
             shape::Shape::Object(object) => object,
-            _ => shape::ObjectShape { fields: Vec::new() },
+            _ => &EMPTY_SHAPE,
         }
+    }
+
+    /// [`Kind::shape`] as a [`shape::Shape`], for walks that start at the root.
+    pub fn root_shape(self) -> &'static shape::Shape {
+        static SHAPES: std::sync::OnceLock<Vec<shape::Shape>> = std::sync::OnceLock::new();
+        let shapes = SHAPES.get_or_init(|| {
+            Kind::ALL
+                .iter()
+                .map(|kind| {
+                    let schema = serde_json::to_value(kind.schema()).unwrap_or_default();
+                    shape::of_root(&schema)
+                })
+                .collect()
+        });
+        let index = Kind::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        &shapes[index]
     }
 
     /// One line on what the kind is, for schemas and help.
@@ -193,6 +211,8 @@ impl fmt::Display for Kind {
         f.write_str(self.node_name())
     }
 }
+
+static EMPTY_SHAPE: shape::ObjectShape = shape::ObjectShape { fields: Vec::new() };
 
 /// How a top-level node is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

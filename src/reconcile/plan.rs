@@ -169,7 +169,7 @@ pub fn plan(
             Some(i) => {
                 matched[i] = true;
                 let have = &live_entries[i];
-                let mut d = diff::object(&shape, &want.json, &have.json);
+                let mut d = diff::object(shape, &want.json, &have.json);
                 if have.name != want.name {
                     d.changes.insert(
                         0,

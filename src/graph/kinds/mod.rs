@@ -91,7 +91,7 @@ pub fn to_model_json(kind: Kind, raw: &Value) -> (Map<String, Value>, Vec<Unexpr
     }
     let shape = kind.shape();
     let map = match &reshaped {
-        Value::Object(map) => project_object(map, &shape, "", &skip, &mut unexpressed),
+        Value::Object(map) => project_object(map, shape, "", &skip, &mut unexpressed),
         _ => Map::new(),
     };
     (map, unexpressed)
@@ -194,7 +194,7 @@ fn is_empty(value: &Value) -> bool {
 pub fn references(kind: Kind, json: &Map<String, Value>) -> BTreeSet<(RefKind, String)> {
     let mut out = BTreeSet::new();
     walk_refs(
-        &Shape::Object(kind.shape()),
+        kind.root_shape(),
         &Value::Object(json.clone()),
         &mut |k, id, _| {
             if is_guid(id) {
@@ -213,7 +213,7 @@ pub fn name_references(
     directory: &dyn Directory,
 ) -> Result<(), Unresolved> {
     let mut value = Value::Object(std::mem::take(json));
-    let result = rewrite_refs(&Shape::Object(kind.shape()), &mut value, directory, "");
+    let result = rewrite_refs(kind.root_shape(), &mut value, directory, "");
     if let Value::Object(map) = value {
         *json = map;
     }

@@ -11,7 +11,6 @@ use super::map_refs;
 use crate::model::authentication_methods::METHOD_IDS;
 use crate::model::plan::FieldChange;
 use crate::model::reference::{RefKind, is_guid};
-use crate::model::shape::Shape;
 use crate::model::{Arity, Kind};
 
 /// Finds the id of a named object (including objects created earlier in the same apply).
@@ -57,7 +56,7 @@ pub fn to_graph(
         }
     }
     let missing = std::cell::RefCell::new(None);
-    map_refs(&Shape::Object(kind.shape()), &mut value, &|k, text| {
+    map_refs(kind.root_shape(), &mut value, &|k, text| {
         if is_guid(text)
             || k.special_values()
                 .iter()
