@@ -141,6 +141,29 @@ fn no_change_plan() -> Plan {
     plan(&only_ca002, &only_ca002, &ids, &PlanOptions::default()).expect("a plan")
 }
 
+/// Nothing to change, but one undeclared policy in the tenant.
+fn no_change_plan_with_unmanaged() -> Plan {
+    let live = load("live.kdl", LIVE);
+    let ids = ids(&[
+        (CA002, "7a1c3e5f-0b2d-4c6e-8f10-a2b4c6d8e0f1"),
+        (
+            "Legacy - Allow Finance from HQ without MFA",
+            "9b2e4f60-1a3c-4e5d-8f70-b1c2d3e49cf1",
+        ),
+    ]);
+    let keep = |names: &[&str]| steward::model::Desired {
+        conditional_access_policies: live
+            .conditional_access_policies
+            .iter()
+            .filter(|p| names.contains(&p.display_name.as_str()))
+            .cloned()
+            .collect(),
+        ..steward::model::Desired::default()
+    };
+    let tenant = keep(&[CA002, "Legacy - Allow Finance from HQ without MFA"]);
+    plan(&keep(&[CA002]), &tenant, &ids, &PlanOptions::default()).expect("a plan")
+}
+
 fn names() -> Names {
     Names::new(HashMap::from([(
         FINANCE.to_string(),
@@ -188,7 +211,7 @@ fn the_fixture_has_every_action_an_unmanaged_object_and_risks() {
 // ---- human ----
 
 #[test]
-fn human_plan_golden() {
+fn human_plan_shows_terraform_blocks_then_risks_unmanaged_and_the_closing_line() {
     insta::assert_snapshot!(
         "human_plan",
         render::human(&mixed_plan(), Mode::Plan, &names(), false)
@@ -196,10 +219,20 @@ fn human_plan_golden() {
 }
 
 #[test]
-fn human_drift_golden() {
+fn human_drift_words_each_change_as_tenant_versus_files() {
     insta::assert_snapshot!(
         "human_drift",
         render::human(&mixed_plan(), Mode::Drift, &names(), false)
+    );
+}
+
+#[test]
+fn human_no_changes_with_unmanaged_lists_them_before_the_closing_line() {
+    let plan = no_change_plan_with_unmanaged();
+    assert!(plan.summary.is_empty());
+    insta::assert_snapshot!(
+        "human_no_changes_unmanaged",
+        render::human(&plan, Mode::Plan, &names(), false)
     );
 }
 
@@ -318,8 +351,24 @@ fn human_drift_says_what_the_tenant_has_and_what_the_files_say() {
 // ---- JSON ----
 
 #[test]
-fn json_plan_golden() {
+fn json_plan_golden_has_every_resource_unmanaged_risks_and_summary() {
     insta::assert_json_snapshot!("json_plan", render::json(&mixed_plan(), Mode::Plan));
+}
+
+#[test]
+fn json_no_changes_golden_lists_the_no_op_and_the_unmanaged_object() {
+    insta::assert_json_snapshot!(
+        "json_no_changes",
+        render::json(&no_change_plan_with_unmanaged(), Mode::Plan)
+    );
+}
+
+#[test]
+fn json_drift_differs_from_plan_only_in_mode() {
+    let mut drift = render::json(&mixed_plan(), Mode::Drift);
+    assert_eq!(drift["mode"], json!("drift"));
+    drift["mode"] = json!("plan");
+    assert_eq!(drift, render::json(&mixed_plan(), Mode::Plan));
 }
 
 #[test]
@@ -388,7 +437,7 @@ fn json_documents_validate_against_the_plan_schema() {
 // ---- Markdown ----
 
 #[test]
-fn markdown_plan_golden() {
+fn markdown_plan_golden_has_marker_heading_risks_table_and_diffs() {
     insta::assert_snapshot!(
         "markdown_plan",
         render::markdown(&mixed_plan(), Mode::Plan, &names())
@@ -396,7 +445,7 @@ fn markdown_plan_golden() {
 }
 
 #[test]
-fn markdown_drift_golden() {
+fn markdown_drift_golden_has_its_marker_and_the_tenant_versus_files_legend() {
     insta::assert_snapshot!(
         "markdown_drift",
         render::markdown(&mixed_plan(), Mode::Drift, &names())
@@ -404,10 +453,14 @@ fn markdown_drift_golden() {
 }
 
 #[test]
-fn markdown_no_changes_golden() {
+fn markdown_no_changes_golden_says_so_in_the_heading() {
     insta::assert_snapshot!(
         "markdown_no_changes",
         render::markdown(&no_change_plan(), Mode::Plan, &names())
+    );
+    insta::assert_snapshot!(
+        "markdown_no_changes_unmanaged",
+        render::markdown(&no_change_plan_with_unmanaged(), Mode::Plan, &names())
     );
 }
 
