@@ -9,4 +9,5 @@ pub mod config;
 pub mod graph;
 pub mod model;
 pub mod reconcile;
+pub mod render;
 pub mod sandbox;

@@ -1,0 +1,420 @@
+//! Plan and drift output: pure functions from a [`Plan`] to text for people ([`human`]), for
+//! pull-request comments ([`markdown`]) and for machines ([`json`]).
+
+mod human;
+mod json;
+mod markdown;
+
+use std::collections::HashMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::plan::{Action, Plan, ResourceChange};
+use crate::model::shape::kebab_case;
+
+pub use human::human;
+pub use json::{PlanDocument, ResourceChangeDocument, document, json, plan_schema};
+pub use markdown::{COMMENT_LIMIT, markdown};
+
+/// What the comparison is for, which decides the wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `steward plan`: what apply will do.
+    Plan,
+    /// `steward drift`: what changed outside steward (the tenant has X, the files say Y).
+    Drift,
+}
+
+/// Display names of directory objects by id, to show GUID references as `"Finance (3f0c2a1b…)"`.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    by_id: HashMap<String, String>,
+}
+
+impl Names {
+    /// A lookup from ids (any case) to display names.
+    pub fn new(map: HashMap<String, String>) -> Self {
+        Names {
+            by_id: map
+                .into_iter()
+                .map(|(id, name)| (id.to_ascii_lowercase(), name))
+                .collect(),
+        }
+    }
+
+    /// No names known: references print as they are.
+    pub fn empty() -> Self {
+        Names::default()
+    }
+
+    /// The display name of `id`, if known.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.by_id.get(&id.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// `text` with a known GUID shown as `Name (3f0c2a1b…)`; anything else unchanged.
+    fn label(&self, text: &str) -> String {
+        match self.get(text).filter(|_| is_guid(text)) {
+            Some(name) => format!("{} ({})", printable(name), short_id(text)),
+            None => text.to_string(),
+        }
+    }
+
+    /// `text` with every known GUID inside it labelled (for risk messages).
+    fn label_within(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            let candidate = text.get(i..i + 36).filter(|c| {
+                boundary
+                    && is_guid(c)
+                    && bytes.get(i + 36).is_none_or(|b| !b.is_ascii_alphanumeric())
+            });
+            match candidate {
+                Some(guid) => {
+                    out.push_str(&self.label(guid));
+                    i += 36;
+                }
+                None => {
+                    let ch = text[i..].chars().next().unwrap_or(' ');
+                    out.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `text` with control characters escaped, so tenant data cannot drive the terminal.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// True for the 8-4-4-4-12 hexadecimal form of a GUID.
+fn is_guid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// The first eight characters of an id and an ellipsis.
+fn short_id(id: &str) -> String {
+    match id.char_indices().nth(8) {
+        Some((cut, _)) => format!("{}…", &id[..cut]),
+        None => id.to_string(),
+    }
+}
+
+/// An id as `7a1c…9cf1`, for lists where the name is shown beside it.
+fn abbreviated_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 9 {
+        return printable(id);
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    printable(&format!("{head}…{tail}"))
+}
+
+/// A value as a literal in the files' terms: strings quoted, keys kebab-case, GUIDs named.
+fn literal(value: &Value, names: &Names) -> String {
+    match value {
+        Value::String(s) => quote(&names.label(s)),
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(|v| literal(v, names)).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Object(map) => {
+            let inner: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("{} = {}", kebab_case(k), literal(v, names)))
+                .collect();
+            if inner.is_empty() {
+                "{}".into()
+            } else {
+                format!("{{ {} }}", inner.join(", "))
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
+}
+
+/// Properties that identify a resource or steer steward rather than set anything.
+const META: &[&str] = &["displayName", "id", "renamedFrom", "lockoutWaiver"];
+
+/// Every declared setting of a created object, as (dotted kebab path, value).
+fn flatten(after: Option<&Value>) -> Vec<(String, Value)> {
+    fn walk(map: &Map<String, Value>, prefix: &str, top: bool, out: &mut Vec<(String, Value)>) {
+        for (key, value) in map {
+            if (top && META.contains(&key.as_str())) || value.is_null() {
+                continue;
+            }
+            let path = if prefix.is_empty() {
+                kebab_case(key)
+            } else {
+                format!("{prefix}.{}", kebab_case(key))
+            };
+            match value {
+                Value::Object(inner) => walk(inner, &path, false, out),
+                _ => out.push((path, value.clone())),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(Value::Object(map)) = after {
+        walk(map, "", true, &mut out);
+    }
+    out
+}
+
+/// The settings a change writes: every declared one for a create, the changed ones for an
+/// update, none for a delete or a no-op.
+fn changed_paths(change: &ResourceChange) -> Vec<String> {
+    match change.action {
+        Action::Create => flatten(change.after.as_ref())
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect(),
+        Action::Update => change.changes.iter().map(|c| c.path.clone()).collect(),
+        Action::Delete | Action::NoOp => Vec::new(),
+    }
+}
+
+/// One line (or list) of a resource's body, before formatting.
+#[derive(Debug)]
+enum Item {
+    /// The tenant's id, shown unchanged for orientation.
+    Id(String),
+    /// A setting that appears (`+`) or goes (`-`).
+    Set {
+        sign: char,
+        path: String,
+        value: Value,
+    },
+    /// A setting whose value changes.
+    Change {
+        path: String,
+        before: Value,
+        after: Value,
+    },
+    /// A set that gains and loses members.
+    Members {
+        path: String,
+        added: Vec<Value>,
+        removed: Vec<Value>,
+        kept: usize,
+    },
+    /// Settings compared and equal.
+    Hidden(usize),
+}
+
+fn is_empty_value(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// The body of a resource's block.
+fn items(change: &ResourceChange) -> Vec<Item> {
+    match change.action {
+        Action::NoOp => Vec::new(),
+        Action::Create => flatten(change.after.as_ref())
+            .into_iter()
+            .map(|(path, value)| Item::Set {
+                sign: '+',
+                path,
+                value,
+            })
+            .collect(),
+        Action::Delete => {
+            let mut out = Vec::new();
+            if let Some(name) = &change.name {
+                out.push(Item::Set {
+                    sign: '-',
+                    path: "display-name".into(),
+                    value: Value::String(name.clone()),
+                });
+            }
+            if let Some(id) = &change.id {
+                out.push(Item::Set {
+                    sign: '-',
+                    path: "id".into(),
+                    value: Value::String(id.clone()),
+                });
+            }
+            out
+        }
+        Action::Update => {
+            let mut out = Vec::new();
+            if let Some(id) = &change.id {
+                out.push(Item::Id(id.clone()));
+            }
+            for f in &change.changes {
+                let item = if is_empty_value(&f.before) && !is_empty_value(&f.after) {
+                    Item::Set {
+                        sign: '+',
+                        path: f.path.clone(),
+                        value: f.after.clone(),
+                    }
+                } else if is_empty_value(&f.after) && !is_empty_value(&f.before) {
+                    Item::Set {
+                        sign: '-',
+                        path: f.path.clone(),
+                        value: f.before.clone(),
+                    }
+                } else if f.added.is_empty() && f.removed.is_empty() {
+                    Item::Change {
+                        path: f.path.clone(),
+                        before: f.before.clone(),
+                        after: f.after.clone(),
+                    }
+                } else {
+                    let total = f.after.as_array().map_or(0, Vec::len);
+                    Item::Members {
+                        path: f.path.clone(),
+                        added: f.added.clone(),
+                        removed: f.removed.clone(),
+                        kept: total.saturating_sub(f.added.len()),
+                    }
+                };
+                out.push(item);
+            }
+            if change.unchanged > 0 {
+                out.push(Item::Hidden(change.unchanged));
+            }
+            out
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The counts in the mode's words, without a full stop (`1 to add, 0 to change, …`).
+fn counts(plan: &Plan, mode: Mode) -> String {
+    let s = plan.summary;
+    match mode {
+        Mode::Plan => format!(
+            "{} to add, {} to change, {} to destroy",
+            s.add, s.change, s.destroy
+        ),
+        Mode::Drift => format!(
+            "{} missing from the tenant, {} changed outside steward, {} not in the files",
+            s.add, s.change, s.destroy
+        ),
+    }
+}
+
+/// The one closing line.
+fn closing_line(plan: &Plan, mode: Mode) -> String {
+    match (mode, plan.summary.is_empty()) {
+        (Mode::Plan, true) => "No changes. The tenant matches the configuration.".into(),
+        (Mode::Drift, true) => "No drift. The tenant matches the configuration.".into(),
+        (Mode::Plan, false) => format!("Plan: {}.", counts(plan, mode)),
+        (Mode::Drift, false) => format!("Drift: {}.", counts(plan, mode)),
+    }
+}
+
+/// What happens to a resource, after its address (`will be created`, …).
+fn headline(action: Action, mode: Mode) -> &'static str {
+    match (mode, action) {
+        (Mode::Plan, Action::Create) => "will be created",
+        (Mode::Plan, Action::Update) => "will be updated in place",
+        (Mode::Plan, Action::Delete) => "will be destroyed",
+        (Mode::Drift, Action::Create) => "is declared in the files but missing from the tenant",
+        (Mode::Drift, Action::Update) => "changed outside steward",
+        (Mode::Drift, Action::Delete) => {
+            "is in the tenant, inside a prune scope, but not in the files"
+        }
+        (_, Action::NoOp) => "is unchanged",
+    }
+}
+
+fn symbol(action: Action) -> char {
+    match action {
+        Action::Create => '+',
+        Action::Update => '~',
+        Action::Delete => '-',
+        Action::NoOp => ' ',
+    }
+}
+
+/// The title of the risk section.
+fn risk_title(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Plan => "Risky changes",
+        Mode::Drift => "Risky changes (what restoring the files would do)",
+    }
+}
+
+const UNMANAGED_TITLE: &str = "Unmanaged (in the tenant, not declared; left alone)";
+
+/// `text` cut to at most `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_guid_is_labelled_with_its_name_and_short_id() {
+        let names = Names::new(HashMap::from([(
+            "3F0C2A1B-5D6E-4F70-8A9B-0C1D2E3F4A5B".to_string(),
+            "Finance".to_string(),
+        )]));
+        assert_eq!(
+            names.label("3f0c2a1b-5d6e-4f70-8a9b-0c1d2e3f4a5b"),
+            "Finance (3f0c2a1b…)"
+        );
+        assert_eq!(
+            names.label_within("exclusions added: 3f0c2a1b-5d6e-4f70-8a9b-0c1d2e3f4a5b, HR"),
+            "exclusions added: Finance (3f0c2a1b…), HR"
+        );
+        assert_eq!(names.label("Finance"), "Finance");
+    }
+
+    #[test]
+    fn ids_are_abbreviated_at_both_ends() {
+        assert_eq!(
+            abbreviated_id("7a1c3e5f-0b2d-4c6e-8f10-a2b4c6d89cf1"),
+            "7a1c…9cf1"
+        );
+        assert_eq!(abbreviated_id("ca-1"), "ca-1");
+    }
+}
