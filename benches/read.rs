@@ -37,13 +37,23 @@ async fn main() {
     let url = sandbox.url();
     let mut config = ClientConfig::new(url.clone());
     config.progress = false;
-    let client = GraphClient::new(config, Credential::static_token(Secret::new(TOKEN)).expect("credential")).expect("client");
-    let kinds = Kind::ALL.iter().copied().filter(|k| k.is_resource()).collect();
+    let client = GraphClient::new(
+        config,
+        Credential::static_token(Secret::new(TOKEN)).expect("credential"),
+    )
+    .expect("client");
+    let kinds = Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| k.is_resource())
+        .collect();
     let http = reqwest::Client::new();
     let _ = http.delete(format!("{url}/_sandbox/requests")).send().await;
 
     let started = Instant::now();
-    let live = read_tenant(&client, &Resolver::new(client.clone()), &kinds).await.expect("the tenant reads");
+    let live = read_tenant(&client, &Resolver::new(client.clone()), &kinds)
+        .await
+        .expect("the tenant reads");
     let wall = started.elapsed();
 
     let log: Vec<Value> = http
@@ -63,7 +73,11 @@ async fn main() {
     // The longest chain of pages any one collection needs, plus one look-up round.
     let longest_chain = by_path
         .iter()
-        .filter(|(p, _)| !p.contains("getByIds") && !p.contains("$batch") && !p.starts_with("/v1.0/servicePrincipals"))
+        .filter(|(p, _)| {
+            !p.contains("getByIds")
+                && !p.contains("$batch")
+                && !p.starts_with("/v1.0/servicePrincipals")
+        })
         .map(|(_, n)| *n)
         .max()
         .unwrap_or(1);
@@ -76,8 +90,14 @@ async fn main() {
     for (path, n) in &by_path {
         println!("    {n:>3}  {path}");
     }
-    println!("  wall time:          {:.0} ms", wall.as_secs_f64() * 1000.0);
-    println!("  critical path:      {:.0} ms ({longest_chain} pages + 1 look-up round)", critical.as_secs_f64() * 1000.0);
+    println!(
+        "  wall time:          {:.0} ms",
+        wall.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  critical path:      {:.0} ms ({longest_chain} pages + 1 look-up round)",
+        critical.as_secs_f64() * 1000.0
+    );
     println!("  wall / critical:    {ratio:.2} (target <= 1.30)");
     sandbox.shutdown().await;
 }

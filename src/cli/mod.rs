@@ -4,12 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod drift;
 mod error;
 pub mod export;
 mod fmt;
 pub mod graph_args;
 mod output;
 pub(crate) mod permissions;
+pub(crate) mod plan;
+mod planning;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;
@@ -35,6 +38,8 @@ enum Command {
     Schema(schema::Args),
     Permissions(permissions::Args),
     Export(export::Args),
+    Plan(plan::Args),
+    Drift(drift::Args),
     Sandbox(sandbox::Args),
 }
 
@@ -47,6 +52,8 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Permissions(args) => permissions::run(args),
         Command::Export(args) => export::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Drift(args) => drift::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };
     match result {

@@ -44,8 +44,14 @@ impl TargetArgs {
     /// Connects: starts the sandbox for `--sandbox`, else signs in to Graph.
     pub async fn connect(&self) -> Result<Target, CommandError> {
         if !self.sandbox {
-            let client = self.graph.build().map_err(|e| CommandError::User(e.to_string()))?;
-            return Ok(Target { client, sandbox: None });
+            let client = self
+                .graph
+                .build()
+                .map_err(|e| CommandError::User(e.to_string()))?;
+            return Ok(Target {
+                client,
+                sandbox: None,
+            });
         }
         let state = PathBuf::from(SANDBOX_STATE);
         if let Some(dir) = state.parent() {
@@ -62,7 +68,8 @@ impl TargetArgs {
         })
         .await
         .map_err(|e| CommandError::User(format!("cannot start the sandbox tenant: {e}")))?;
-        let credential = Credential::static_token(Secret::new(token)).map_err(|e| CommandError::User(e.to_string()))?;
+        let credential = Credential::static_token(Secret::new(token))
+            .map_err(|e| CommandError::User(e.to_string()))?;
         let client = GraphClient::new(ClientConfig::new(running.url()), credential)
             .map_err(|e| CommandError::User(e.to_string()))?;
         Ok(Target {
@@ -85,7 +92,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, CommandError> {
 
 /// The kinds the files declare or prune: what must be read.
 pub fn declared_kinds(loaded: &Loaded) -> BTreeSet<Kind> {
-    let mut kinds: BTreeSet<Kind> = loaded.origins.keys().map(|a| a.kind).filter(|k| k.is_resource()).collect();
+    let mut kinds: BTreeSet<Kind> = loaded
+        .origins
+        .keys()
+        .map(|a| a.kind)
+        .filter(|k| k.is_resource())
+        .collect();
     for p in &loaded.desired.prune {
         kinds.insert(match p.kind {
             PruneKind::ConditionalAccessPolicy => Kind::ConditionalAccessPolicy,
@@ -106,7 +118,11 @@ pub struct Planned {
 }
 
 /// Reads the tenant and plans.
-pub async fn compute(client: &GraphClient, loaded: &Loaded, options: &PlanOptions) -> Result<Planned, CommandError> {
+pub async fn compute(
+    client: &GraphClient,
+    loaded: &Loaded,
+    options: &PlanOptions,
+) -> Result<Planned, CommandError> {
     let kinds = declared_kinds(loaded);
     let resolver = Resolver::new(client.clone());
     let live = read_tenant(client, &resolver, &kinds)
@@ -135,10 +151,18 @@ pub async fn compute(client: &GraphClient, loaded: &Loaded, options: &PlanOption
                 bad.len()
             )));
         }
-        Err(DesiredRefError::Graph(e)) => return Err(CommandError::User(format!("cannot check references: {e}"))),
+        Err(DesiredRefError::Graph(e)) => {
+            return Err(CommandError::User(format!("cannot check references: {e}")));
+        }
     };
-    let ids: LiveIds = live.objects.iter().map(|o| (o.address.clone(), o.id.clone())).collect();
-    let plan = reconcile::plan(&desired, &live.model, &ids, options).map_err(|e| CommandError::User(e.to_string()))?;
+    let ids: LiveIds = live
+        .objects
+        .iter()
+        .filter(|o| !o.id.is_empty())
+        .map(|o| (o.address.clone(), o.id.clone()))
+        .collect();
+    let plan = reconcile::plan(&desired, &live.model, &ids, options)
+        .map_err(|e| CommandError::User(e.to_string()))?;
     Ok(Planned { plan, live })
 }
 

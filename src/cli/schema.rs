@@ -67,6 +67,15 @@ pub fn schema_files() -> BTreeMap<String, String> {
         pretty(&serde_json::to_value(permissions).unwrap_or_default()),
     );
     files.insert(
+        "plan.schema.json".into(),
+        pretty(&serde_json::to_value(crate::render::plan_schema()).unwrap_or_default()),
+    );
+    let saved = schemars::schema_for!(super::plan::SavedPlan);
+    files.insert(
+        "saved-plan.schema.json".into(),
+        pretty(&serde_json::to_value(saved).unwrap_or_default()),
+    );
+    files.insert(
         "index.json".into(),
         pretty(&json!({
             "description": "steward's policy language: each top-level node, its JSON Schema, and the Graph endpoint it manages. A node's settings are the Graph properties in kebab-case; the schemas use Graph's camelCase names.",

@@ -160,7 +160,15 @@ fn sharing_risks(c: &ResourceChange, out: &mut Vec<Risk>) {
                     "sharing no longer limited by domain".into(),
                 ));
             }
-            "sharing-allowed-domain-list" if !f.added.is_empty() => {
+            // Adding domains to an allow-list widens sharing; introducing the allow-list itself
+            // (mode changing to allowList in the same change) narrows it.
+            "sharing-allowed-domain-list"
+                if !f.added.is_empty()
+                    && !c
+                        .changes
+                        .iter()
+                        .any(|m| m.path == "sharing-domain-restriction-mode") =>
+            {
                 let added: Vec<String> = f.added.iter().map(text).collect();
                 out.push(risk(
                     c,

@@ -1,0 +1,50 @@
+//! `steward drift`: what changed in the tenant outside steward, for a scheduled check.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::CommandError;
+use super::plan::{Format, names, print};
+use super::planning::{self, Planned, TargetArgs};
+use crate::reconcile::PlanOptions;
+use crate::render::Mode;
+
+/// Report settings changed in the tenant outside steward (for a cron or CI schedule).
+///
+/// The same comparison as `plan`, worded as what the tenant has against what the files say.
+/// Exits 0 when the tenant matches, 2 when it drifted, 1 on any error.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for *.kdl).
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: `human`, `json` or `markdown` (an issue or alert body).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let loaded = planning::load(&args.paths)?;
+    // Drift reports what prune scopes would delete too; it never refuses to report.
+    let options = PlanOptions {
+        max_deletes: usize::MAX,
+    };
+    let runtime = super::runtime()?;
+    let Planned { plan, live } = runtime.block_on(async {
+        let target = args.target.connect().await?;
+        let planned = planning::compute(&target.client, &loaded, &options).await;
+        args.target.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
+        planned
+    })?;
+    print(&plan, Mode::Drift, args.format, &names(&live))?;
+    Ok(if plan.summary.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,174 @@
+//! `steward plan`: what applying the files would change in the tenant.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::CommandError;
+use super::planning::{self, Planned, TargetArgs};
+use crate::graph::kinds;
+use crate::graph::read::Live;
+use crate::model::plan::Plan;
+use crate::reconcile::PlanOptions;
+use crate::render::{self, Mode, Names, PlanDocument};
+
+/// Show what applying the policy files would change in the tenant, Terraform style.
+///
+/// Reads the tenant through Microsoft Graph (or the local sandbox with --sandbox), compares
+/// it with the files, and prints every create (+), update (~) and delete (-) with the
+/// settings that change, risky changes first. Exits 0 (or, with --detailed-exitcode, 2 when
+/// there are changes); 1 on any error, and then nothing is planned.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for *.kdl).
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: `human`, `json` (schemas/plan.schema.json) or `markdown` (a PR comment).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Save the plan, with fingerprints of the files and of every object read, for
+    /// `steward apply --plan`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes (0 when none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Most objects the plan may delete inside prune scopes; a plan deleting more fails.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_deletes: usize,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-style text.
+    Human,
+    /// The plan document.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+/// A plan saved with `--out`: the plan, and what it was made from.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SavedPlan {
+    /// The version of this file's format.
+    pub format_version: u32,
+    /// SHA-256 of the policy files (names and contents) the plan was made from.
+    pub files_hash: String,
+    /// SHA-256 of the normalised Graph JSON of every object read, by address.
+    pub fingerprints: BTreeMap<String, String>,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// The fingerprint of every live object: a hash of its normalised Graph JSON, so only changes
+/// that matter (not timestamps) make a saved plan stale.
+pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
+    live.objects
+        .iter()
+        .map(|o| {
+            let (json, _) = kinds::to_model_json(o.address.kind, &o.raw);
+            let canonical = canonical_json(&Value::Object(json));
+            (
+                o.address.to_string(),
+                hex::encode(Sha256::digest(canonical.as_bytes())),
+            )
+        })
+        .collect()
+}
+
+/// JSON with object keys sorted, so equal values hash equally.
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, String> =
+                map.iter().map(|(k, v)| (k, canonical_json(v))).collect();
+            let parts: Vec<String> = sorted
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Display names for the ids a plan shows.
+pub fn names(live: &Live) -> Names {
+    let map: HashMap<String, String> = live
+        .objects
+        .iter()
+        .filter_map(|o| Some((o.id.to_ascii_lowercase(), o.address.name.clone()?)))
+        .collect();
+    Names::new(map)
+}
+
+/// Prints a plan in `format`.
+pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(), CommandError> {
+    match format {
+        Format::Human => {
+            let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+            print!("{}", render::human(plan, mode, names, colour));
+        }
+        Format::Markdown => print!("{}", render::markdown(plan, mode, names)),
+        Format::Json => {
+            let doc: PlanDocument = render::document(plan, mode);
+            let text = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CommandError::User(format!("cannot print the plan: {e}")))?;
+            println!("{text}");
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let loaded = planning::load(&args.paths)?;
+    let options = PlanOptions {
+        max_deletes: args.max_deletes,
+    };
+    let runtime = super::runtime()?;
+    let Planned { plan, live } = runtime.block_on(async {
+        let target = args.target.connect().await?;
+        let planned = planning::compute(&target.client, &loaded, &options).await;
+        args.target.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
+        planned
+    })?;
+    print(&plan, Mode::Plan, args.format, &names(&live))?;
+    if let Some(path) = &args.out {
+        let saved = SavedPlan {
+            format_version: 1,
+            files_hash: planning::files_hash(&loaded),
+            fingerprints: fingerprints(&live),
+            plan: plan.clone(),
+        };
+        let text = serde_json::to_string_pretty(&saved)
+            .map_err(|e| CommandError::User(format!("cannot save the plan: {e}")))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("Saved the plan to {}.", path.display());
+    }
+    Ok(if args.detailed_exitcode && !plan.summary.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
