@@ -4,7 +4,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,38 +24,8 @@ async fn demo(config: SandboxConfig) -> RunningSandbox {
     .expect("the sandbox starts")
 }
 
-/// Runs the binary off the async runtime, with `env` set and nothing inherited that signs in.
 async fn steward(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> common::Run {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
-        command.args(&args).current_dir(&dir).env("NO_COLOR", "1");
-        for name in [
-            "STEWARD_GRAPH_URL",
-            "STEWARD_GRAPH_TOKEN",
-            "STEWARD_LOGIN_URL",
-            "AZURE_TENANT_ID",
-            "AZURE_CLIENT_ID",
-            "AZURE_CLIENT_SECRET",
-            "AZURE_CLIENT_CERTIFICATE_PATH",
-            "AZURE_FEDERATED_TOKEN_FILE",
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        ] {
-            command.env_remove(name);
-        }
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        command.output().expect("run steward").into()
-    })
-    .await
-    .expect("the command ran")
+    common::steward_async(dir, args, env).await
 }
 
 fn files(dir: &Path) -> BTreeMap<String, String> {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::kinds::{map_refs, walk_refs};
+use super::kinds::{WELL_KNOWN_IDS, map_refs, walk_refs};
 use super::read::Live;
 use super::{GraphError, ResolveError, Resolver};
 use crate::model::reference::{RefKind, is_guid};
@@ -91,11 +91,11 @@ pub fn uses(desired: &Desired) -> Vec<RefUse> {
                 shape,
                 &resource,
                 &mut |k, text, pointer| {
-                    if !k
+                    let special = k
                         .special_values()
                         .iter()
-                        .any(|s| s.eq_ignore_ascii_case(text))
-                    {
+                        .any(|s| s.eq_ignore_ascii_case(text));
+                    if !special && !WELL_KNOWN_IDS.contains(&text) {
                         out.push(RefUse {
                             address: address.clone(),
                             pointer: pointer.to_string(),

@@ -71,3 +71,42 @@ pub fn steward(dir: &Path, args: &[&str]) -> Run {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Sign-in variables a test must never inherit from the machine.
+pub const SIGN_IN_VARIABLES: &[&str] = &[
+    "STEWARD_GRAPH_URL",
+    "STEWARD_GRAPH_TOKEN",
+    "STEWARD_LOGIN_URL",
+    "STEWARD_AUTH",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+];
+
+/// Runs the binary in `dir` with `env`, off the async runtime (for tests that serve a sandbox
+/// in-process).
+pub async fn steward_async(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+        command.args(&args).current_dir(&dir).env("NO_COLOR", "1");
+        for name in SIGN_IN_VARIABLES {
+            command.env_remove(name);
+        }
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("run steward").into()
+    })
+    .await
+    .expect("the command ran")
+}

@@ -264,11 +264,9 @@ pub fn walk_refs(shape: &Shape, value: &Value, f: &mut dyn FnMut(RefKind, &str, 
     }
 }
 
-/// Ids Graph uses that name no directory object and that files write as ids.
-const WELL_KNOWN_IDS: &[&str] = &[
-    // The legacy "MFA trusted IPs" location.
-    "00000000-0000-0000-0000-000000000000",
-];
+/// Ids Graph uses that name no directory object and that files write as ids: the legacy "MFA
+/// trusted IPs" location, and the "nobody" target of Authenticator feature settings.
+pub const WELL_KNOWN_IDS: &[&str] = &["00000000-0000-0000-0000-000000000000"];
 
 /// Replaces every reference in a model-JSON value by what `f` returns for it (unchanged when
 /// `f` returns `None`).

@@ -1,0 +1,306 @@
+//! `steward plan` and `steward drift` end to end against the sandbox tenant.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use steward::sandbox::{RunningSandbox, SandboxConfig, Seed};
+
+use common::{Scratch, repo, steward_async as steward};
+
+const TOKEN: &str = "plan-test-token";
+
+async fn demo(config: SandboxConfig) -> RunningSandbox {
+    steward::sandbox::start(SandboxConfig {
+        seed: Seed::Demo,
+        accept_tokens: vec![TOKEN.to_string()],
+        ..config
+    })
+    .await
+    .expect("the sandbox starts")
+}
+
+fn env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("STEWARD_GRAPH_URL", url.to_string()),
+        ("STEWARD_GRAPH_TOKEN", TOKEN.to_string()),
+    ]
+}
+
+async fn run(dir: &Path, args: &[&str], env: &[(&'static str, String)]) -> common::Run {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    steward(dir, args, &env).await
+}
+
+fn policies() -> String {
+    repo().join("policies").display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pack_against_the_demo_tenant_in_all_three_formats() {
+    let sandbox = demo(SandboxConfig::default()).await;
+    let scratch = Scratch::new();
+    let env = env(&sandbox.url());
+    let human = run(scratch.path(), &["plan", &policies()], &env).await;
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .ends_with("Plan: 9 to add, 4 to change, 0 to destroy.\n"),
+        "{}",
+        human.stdout
+    );
+    insta::assert_snapshot!("demo_plan_human", human.stdout);
+
+    let markdown = run(
+        scratch.path(),
+        &["plan", &policies(), "--format", "markdown"],
+        &env,
+    )
+    .await;
+    assert_eq!(markdown.code, 0, "{}", markdown.stderr);
+    assert!(markdown.stdout.starts_with("<!-- steward-plan -->\n"));
+    insta::assert_snapshot!("demo_plan_markdown", markdown.stdout);
+
+    let json = run(
+        scratch.path(),
+        &[
+            "plan",
+            &policies(),
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(
+        json.code, 2,
+        "changes, with --detailed-exitcode: {}",
+        json.stderr
+    );
+    let document: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/plan.schema.json")).unwrap_or_default(),
+    )
+    .expect("the committed schema");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(
+        document["summary"],
+        json!({"add": 9, "change": 4, "destroy": 0})
+    );
+    insta::assert_snapshot!("demo_plan_json", json.stdout);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_plans_no_changes_and_drift_is_silent_until_someone_edits_the_tenant() {
+    let sandbox = demo(SandboxConfig::default()).await;
+    let scratch = Scratch::new();
+    let env = env(&sandbox.url());
+    let export = run(scratch.path(), &["export", "--out", "exported"], &env).await;
+    assert_eq!(export.code, 0, "{}", export.stderr);
+
+    let plan = run(
+        scratch.path(),
+        &["plan", "exported", "--detailed-exitcode"],
+        &env,
+    )
+    .await;
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .ends_with("No changes. The tenant matches the configuration.\n"),
+        "{}",
+        plan.stdout
+    );
+
+    let quiet = run(scratch.path(), &["drift", "exported"], &env).await;
+    assert_eq!(quiet.code, 0, "{}{}", quiet.stdout, quiet.stderr);
+
+    // Someone loosens sharing in the portal.
+    let http = reqwest::Client::new();
+    let patched = http
+        .patch(format!("{}/v1.0/admin/sharepoint/settings", sandbox.url()))
+        .bearer_auth(TOKEN)
+        .json(&json!({"sharingCapability": "externalUserAndGuestSharing", "isLoopEnabled": false}))
+        .send()
+        .await
+        .expect("PATCH");
+    assert!(patched.status().is_success());
+    let drifted = run(scratch.path(), &["drift", "exported"], &env).await;
+    assert_eq!(drifted.code, 2, "{}{}", drifted.stdout, drifted.stderr);
+    assert!(
+        drifted.stdout.contains("sharepoint-settings"),
+        "{}",
+        drifted.stdout
+    );
+    assert!(
+        drifted.stdout.contains("is-loop-enabled"),
+        "{}",
+        drifted.stdout
+    );
+    let markdown = run(
+        scratch.path(),
+        &["drift", "exported", "--format", "markdown"],
+        &env,
+    )
+    .await;
+    assert_eq!(markdown.code, 2);
+    assert!(markdown.stdout.starts_with("<!-- steward-drift -->\n"));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_resolve_stops_the_plan_pointing_at_the_file() {
+    let sandbox = demo(SandboxConfig::default()).await;
+    let scratch = Scratch::new();
+    scratch.write(
+        "p/ca.kdl",
+        r#"conditional-access-policy "Pilot MFA" {
+    state enabledForReportingButNotEnforced
+    conditions {
+        users {
+            include-groups "Pilot - Passwordles"
+        }
+        applications { include-applications All }
+    }
+    grant-controls { built-in-controls mfa }
+}
+"#,
+    );
+    let out = run(scratch.path(), &["plan", "p"], &env(&sandbox.url())).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "", "no plan is printed");
+    assert!(out.stderr.contains("p/ca.kdl:5:28"), "{}", out.stderr);
+    let flat = out
+        .stderr
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("group \"Pilot - Passwordles\" does not exist in the tenant"),
+        "{}",
+        out.stderr
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_tenant_or_a_403_produces_no_plan() {
+    let failing = demo(SandboxConfig {
+        fail_every: 1,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let scratch = Scratch::new();
+    let out = run(scratch.path(), &["plan", &policies()], &env(&failing.url())).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("cannot read the tenant"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    failing.shutdown().await;
+
+    // An app that may read policies but not SharePoint settings.
+    let mut state = steward::sandbox::seed::demo();
+    if let Some(list) = state
+        .get_mut("_sandbox")
+        .and_then(|s| s.get_mut("clients"))
+        .and_then(Value::as_array_mut)
+    {
+        list.push(json!({"clientId": "0f0f0f0f-0000-4000-8000-000000000403", "displayName": "no sharepoint",
+            "secret": "s", "roles": ["Policy.Read.All", "Policy.Read.AuthenticationMethod", "Directory.Read.All", "RoleManagement.Read.Directory"]}));
+    }
+    let path = scratch.path().join("state.json");
+    std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default()).expect("state");
+    let sandbox = demo(SandboxConfig {
+        state: Some(path),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let url = sandbox.url();
+    let env = vec![
+        ("STEWARD_GRAPH_URL", url.clone()),
+        ("STEWARD_LOGIN_URL", url.clone()),
+        (
+            "AZURE_TENANT_ID",
+            steward::sandbox::seed::DEMO_TENANT_ID.to_string(),
+        ),
+        (
+            "AZURE_CLIENT_ID",
+            "0f0f0f0f-0000-4000-8000-000000000403".to_string(),
+        ),
+        ("AZURE_CLIENT_SECRET", "s".to_string()),
+    ];
+    scratch.write(
+        "sp/sharepoint.kdl",
+        "sharepoint-settings {\n    sharing-capability disabled\n}\n",
+    );
+    let out = run(scratch.path(), &["plan", "sp"], &env).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("403"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("SharePointTenantSettings.Read.All"),
+        "{}",
+        out.stderr
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_records_the_files_and_every_object_read_and_no_token() {
+    let sandbox = demo(SandboxConfig::default()).await;
+    let scratch = Scratch::new();
+    let out = run(
+        scratch.path(),
+        &["plan", &policies(), "--out", "plan.json"],
+        &env(&sandbox.url()),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(scratch.path().join("plan.json")).unwrap_or_default();
+    assert!(!text.contains(TOKEN), "the token never reaches a plan file");
+    let saved: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["files_hash"].as_str().map(str::len), Some(64));
+    let fingerprints = saved["fingerprints"].as_object().expect("fingerprints");
+    assert!(
+        fingerprints
+            .contains_key("conditional-access-policy \"CA002 Require MFA for administrators\"")
+    );
+    assert!(fingerprints.contains_key("sharepoint-settings"));
+    assert_eq!(
+        saved["plan"]["summary"],
+        json!({"add": 9, "change": 4, "destroy": 0})
+    );
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn plan_with_the_sandbox_flag_runs_the_quick_start() {
+    let scratch = Scratch::new();
+    let run = common::steward(scratch.path(), &["plan", &policies(), "--sandbox"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .ends_with("Plan: 9 to add, 4 to change, 0 to destroy.\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        scratch.path().join(".steward/sandbox.json").exists(),
+        "the sandbox tenant is kept"
+    );
+}
