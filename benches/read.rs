@@ -64,11 +64,13 @@ async fn main() {
         .json()
         .await
         .expect("JSON");
-    let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_path: BTreeMap<String, (usize, u64)> = BTreeMap::new();
     for entry in &log {
         let path = entry["path"].as_str().unwrap_or_default();
         let family = path.split('?').next().unwrap_or_default().to_string();
-        *by_path.entry(family).or_default() += 1;
+        let slot = by_path.entry(family).or_default();
+        slot.0 += 1;
+        slot.1 = slot.1.max(entry["latencyMs"].as_u64().unwrap_or_default());
     }
     // The longest chain of pages any one collection needs, plus one look-up round.
     let longest_chain = by_path
@@ -78,7 +80,7 @@ async fn main() {
                 && !p.contains("$batch")
                 && !p.starts_with("/v1.0/servicePrincipals")
         })
-        .map(|(_, n)| *n)
+        .map(|(_, (n, _))| *n)
         .max()
         .unwrap_or(1);
     let critical = Duration::from_millis(LATENCY_MS * (longest_chain as u64 + 1));
@@ -87,8 +89,8 @@ async fn main() {
     println!("full read of a maximal tenant ({LATENCY_MS} ms per request)");
     println!("  objects read:       {}", live.objects.len());
     println!("  requests:           {} (target <= 25)", log.len());
-    for (path, n) in &by_path {
-        println!("    {n:>3}  {path}");
+    for (path, (n, slowest)) in &by_path {
+        println!("    {n:>3}  {path}  (slowest answer {slowest} ms)");
     }
     println!(
         "  wall time:          {:.0} ms",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::CommandError;
-use super::graph_args::GraphArgs;
+use super::planning::TargetArgs;
 use crate::config::write;
 use crate::graph::read::{Live, read_tenant};
 use crate::graph::{GraphClient, Resolver};
@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kinds: Vec<Kind>,
     #[command(flatten)]
-    pub graph: GraphArgs,
+    pub target: TargetArgs,
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
@@ -161,12 +161,16 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     } else {
         args.kinds.iter().copied().collect()
     };
-    let client = args
-        .graph
-        .build()
-        .map_err(|e| CommandError::User(e.to_string()))?;
     let runtime = super::runtime()?;
-    let live = runtime.block_on(read(&client, &kinds))?;
+    let live = runtime.block_on(async {
+        let target = args.target.connect().await?;
+        let live = read(&target.client, &kinds).await;
+        args.target.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
+        live
+    })?;
     let files = render(&live, &kinds);
     write_files(&args.out, &files)?;
     for (address, u) in &live.unexpressed {
@@ -185,7 +189,6 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    args.graph.print_stats(&client);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,7 +12,7 @@ pub mod graph_args;
 mod output;
 pub(crate) mod permissions;
 pub(crate) mod plan;
-mod planning;
+pub(crate) mod planning;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;

@@ -60,13 +60,13 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults for a Graph base URL: 60 s timeout, 8 in flight, default retries, progress
+    /// Defaults for a Graph base URL: 60 s timeout, 16 in flight, default retries, progress
     /// only when stderr is a terminal and `CI` is unset.
     pub fn new(base_url: impl Into<String>) -> Self {
         ClientConfig {
             base_url: base_url.into(),
             timeout: Duration::from_secs(60),
-            max_concurrency: 8,
+            max_concurrency: 16,
             retry: RetryPolicy::default(),
             progress: progress_wanted(),
         }
