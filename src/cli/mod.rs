@@ -12,7 +12,7 @@ pub mod graph_args;
 mod output;
 pub(crate) mod permissions;
 pub(crate) mod plan;
-pub(crate) mod planning;
+pub mod planning;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;

@@ -196,13 +196,48 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             Err(d) => loaded.diagnostics.push(*d),
         }
     }
-    let sources = loaded.files.clone();
+    // Parsing dominates loading, and files parse independently: spread them over the cores.
+    // Conversion stays sequential and in file order, so diagnostics come out deterministic.
+    let parsed = parse_all(&loaded.files);
     let mut declared = Declared::default();
-    for file in &sources {
-        load_file(file, &mut loaded, &mut declared);
+    for (file, document) in loaded.files.clone().iter().zip(parsed) {
+        match document {
+            Ok(document) => {
+                for node in document.nodes() {
+                    load_node(file, node, &mut loaded, &mut declared);
+                }
+            }
+            Err(diagnostics) => loaded.diagnostics.extend(diagnostics),
+        }
     }
     check_configuration(&mut loaded);
     loaded
+}
+
+fn parse_all(files: &[Arc<SourceFile>]) -> Vec<Result<KdlDocument, Vec<Diagnostic>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    if threads <= 1 {
+        return files.iter().map(parse).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .zip(files.chunks(chunk))
+            .flat_map(|(handle, part)| {
+                // A panicking parser thread must not lose its files: parse them again here.
+                handle
+                    .join()
+                    .unwrap_or_else(|_| part.iter().map(parse).collect())
+            })
+            .collect()
+    })
 }
 
 /// Loads policy text (for tests and tools that hold text rather than files).
