@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         max_deletes: usize::MAX,
     };
     let runtime = super::runtime()?;
-    let Planned { plan, live } = runtime.block_on(async {
+    let Planned { plan, live, .. } = runtime.block_on(async {
         let target = args.target.connect().await?;
         let planned = planning::compute(&target.client, &loaded, &options).await;
         args.target.graph.print_stats(&target.client);

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod apply;
 mod drift;
 mod error;
 pub mod export;
@@ -40,6 +41,7 @@ enum Command {
     Export(export::Args),
     Plan(plan::Args),
     Drift(drift::Args),
+    Apply(apply::Args),
     Sandbox(sandbox::Args),
 }
 
@@ -54,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Apply(args) => apply::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };
     match result {

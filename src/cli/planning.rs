@@ -115,6 +115,8 @@ pub struct Planned {
     pub plan: Plan,
     /// The tenant as read.
     pub live: Live,
+    /// The files' configuration with every reference in the form the tenant reader uses.
+    pub desired: crate::model::Desired,
 }
 
 /// Reads the tenant and plans.
@@ -163,7 +165,11 @@ pub async fn compute(
         .collect();
     let plan = reconcile::plan(&desired, &live.model, &ids, options)
         .map_err(|e| CommandError::User(e.to_string()))?;
-    Ok(Planned { plan, live })
+    Ok(Planned {
+        plan,
+        live,
+        desired,
+    })
 }
 
 /// A hash of the policy files (names and contents), to tell whether they changed since a plan.

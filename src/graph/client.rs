@@ -57,6 +57,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Show a spinner during long reads (only sensible on a terminal).
     pub progress: bool,
+    /// Least time between two Conditional Access / named-location writes (Graph: one per
+    /// second per tenant).
+    pub ca_write_interval: Duration,
 }
 
 impl ClientConfig {
@@ -69,6 +72,7 @@ impl ClientConfig {
             max_concurrency: 16,
             retry: RetryPolicy::default(),
             progress: progress_wanted(),
+            ca_write_interval: Duration::from_secs(1),
         }
     }
 }
@@ -154,7 +158,7 @@ pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
     sem: Semaphore,
     // Conditional Access objects allow one request per second per tenant: writes go one at a time.
-    ca_writes: tokio::sync::Mutex<()>,
+    ca_writes: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) stats: Arc<Stats>,
     retries_used: AtomicU32,
     // One draw target, so concurrent reads stack their spinners instead of fighting.
@@ -200,7 +204,7 @@ impl GraphClient {
                 credential,
                 progress: config.progress.then(indicatif::MultiProgress::new),
                 config,
-                ca_writes: tokio::sync::Mutex::new(()),
+                ca_writes: tokio::sync::Mutex::new(None),
                 stats,
                 retries_used: AtomicU32::new(0),
             }),
@@ -397,7 +401,19 @@ impl GraphClient {
         let lower = url.path().to_ascii_lowercase();
         let _ca_guard =
             if req.method != Method::GET && lower.contains("/identity/conditionalaccess/") {
-                Some(inner.ca_writes.lock().await)
+                // Graph allows one Conditional Access or named-location write per second per
+                // tenant (and answers 429 without Retry-After beyond it): go one at a time,
+                // a second apart.
+                let mut last = inner.ca_writes.lock().await;
+                if let Some(previous) = *last {
+                    let due = previous + inner.config.ca_write_interval;
+                    let now = Instant::now();
+                    if due > now {
+                        tokio::time::sleep(due - now).await;
+                    }
+                }
+                *last = Some(Instant::now());
+                Some(last)
             } else {
                 None
             };

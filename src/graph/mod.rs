@@ -2,6 +2,7 @@
 //! errors, statistics), batched name ⇄ id look-ups, and the per-kind mapping between Graph
 //! JSON and the model.
 
+pub mod apply;
 pub mod auth;
 pub mod batch;
 pub mod client;

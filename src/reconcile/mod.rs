@@ -1,6 +1,7 @@
 //! Reconciliation: desired and live models in, a plan out. A pure function of its inputs,
 //! knowing nothing of HTTP or KDL.
 
+pub mod apply;
 pub mod diff;
 pub mod normalise;
 pub mod plan;

@@ -1,0 +1,400 @@
+//! `steward apply`: make the tenant match the files — after review, safely, with a journal.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::CommandError;
+use super::plan::{SavedPlan, fingerprints, names};
+use super::planning::{self, Planned, TargetArgs};
+use crate::config::Loaded;
+use crate::graph::apply::{GraphExecutor, Journal};
+use crate::graph::{GraphClient, Resolver};
+use crate::model::checks::lockout_risks;
+use crate::model::plan::{Action, Plan};
+use crate::reconcile::PlanOptions;
+use crate::reconcile::apply::{ApplyReport, Outcome, ResourceOutcome, run as run_plan};
+use crate::render::{self, Mode};
+
+/// Make the tenant match the policy files.
+///
+/// Computes a fresh plan, prints it and asks for `yes` on a terminal (or takes --auto-approve);
+/// or applies a plan saved with `steward plan --out` exactly, after checking that neither the
+/// files nor the objects it touches changed since. Refuses changes that could lock every
+/// administrator out. Every write is journalled. Exits 0 when everything was applied and
+/// verified, 1 otherwise — with a report of what was applied, what failed and what was skipped.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for *.kdl).
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Apply without asking for confirmation (for CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply this saved plan (from `steward plan --out`) instead of planning anew; refused if
+    /// the files or the tenant changed since it was made.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Create new Conditional Access policies report-only, whatever their declared state, to
+    /// watch their effect before enforcing them.
+    #[arg(long)]
+    pub stage: bool,
+    /// Where every write is appended as a JSON line.
+    #[arg(long, value_name = "FILE", default_value = ".steward/journal.jsonl")]
+    pub journal: PathBuf,
+    /// Most objects the apply may delete inside prune scopes.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_deletes: usize,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+    let loaded = planning::load(&args.paths)?;
+    let saved = args
+        .plan
+        .as_ref()
+        .map(read_saved)
+        .transpose()?;
+    if let Some(saved) = &saved
+        && saved.files_hash != planning::files_hash(&loaded)
+    {
+        return Err(CommandError::User(format!(
+            "the saved plan is stale: the policy files changed since it was made ({}); run `steward plan --out` again and review the new plan",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let journal = Journal::open(&args.journal).map_err(|e| {
+        CommandError::User(format!(
+            "cannot open the journal {}: {e}",
+            args.journal.display()
+        ))
+    })?;
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let target = args.target.connect().await?;
+        let result = apply(&args, &loaded, saved, &target.client, &journal).await;
+        args.target.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
+        result
+    })
+}
+
+fn read_saved(path: &PathBuf) -> Result<SavedPlan, CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CommandError::User(format!(
+            "cannot read the saved plan {}: {e}",
+            path.display()
+        ))
+    })?;
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+        CommandError::User(format!(
+            "{} is not a plan saved by `steward plan --out`: {e}",
+            path.display()
+        ))
+    })?;
+    if saved.format_version != 1 {
+        return Err(CommandError::User(format!(
+            "{} has plan format {}, this steward reads format 1",
+            path.display(),
+            saved.format_version
+        )));
+    }
+    Ok(saved)
+}
+
+/// The changes a saved plan was made against that the tenant no longer matches.
+fn stale_objects(saved: &SavedPlan, planned: &Planned) -> Vec<String> {
+    let now = fingerprints(&planned.live);
+    let mut stale = Vec::new();
+    for change in saved
+        .plan
+        .resources
+        .iter()
+        .filter(|r| r.action != Action::NoOp)
+    {
+        let before = saved.fingerprints.get(&change.address);
+        let after = now.get(&change.address);
+        if before != after {
+            stale.push(match (before, after) {
+                (None, Some(_)) => format!("{} now exists in the tenant", change.address),
+                (Some(_), None) => format!("{} no longer exists in the tenant", change.address),
+                _ => format!("{} changed in the tenant", change.address),
+            });
+        }
+    }
+    stale
+}
+
+async fn apply(
+    args: &Args,
+    loaded: &Loaded,
+    saved: Option<SavedPlan>,
+    client: &GraphClient,
+    journal: &Journal,
+) -> Result<ExitCode, CommandError> {
+    let options = PlanOptions {
+        max_deletes: args.max_deletes,
+    };
+    let planned = planning::compute(client, loaded, &options).await?;
+
+    // The lockout guard: before anything is printed as if it could be applied.
+    let risks = lockout_risks(&planned.desired);
+    if !risks.is_empty() {
+        for risk in &risks {
+            if risk.missing_exclusions.is_empty() {
+                eprintln!(
+                    "error: {:?} {} and no emergency-access account is declared",
+                    risk.policy, risk.reason
+                );
+            } else {
+                eprintln!(
+                    "error: {:?} {} but does not exclude the emergency-access account(s) {}",
+                    risk.policy,
+                    risk.reason,
+                    risk.missing_exclusions.join(", ")
+                );
+            }
+        }
+        return Err(CommandError::User(format!(
+            "refusing to apply: {} enabled polic{} could lock every administrator out; exclude every emergency-access account (exclude-users) or add lockout-waiver \"<reason>\" to the policy",
+            risks.len(),
+            if risks.len() == 1 { "y" } else { "ies" }
+        )));
+    }
+
+    let plan: Plan = match saved {
+        Some(saved) => {
+            let stale = stale_objects(&saved, &planned);
+            if !stale.is_empty() {
+                return Err(CommandError::User(format!(
+                    "the saved plan is stale: {}; run `steward plan --out` again and review the new plan",
+                    stale.join("; ")
+                )));
+            }
+            saved.plan
+        }
+        None => planned.plan.clone(),
+    };
+    let names = names(&planned.live);
+    let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    print!("{}", render::human(&plan, Mode::Plan, &names, colour));
+    if plan.summary.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.plan.is_none() && !args.auto_approve && !confirm()? {
+        println!("Apply cancelled.");
+        return Ok(ExitCode::from(1));
+    }
+
+    let resolver = Resolver::new(client.clone());
+    let executor =
+        GraphExecutor::prepare(client, &resolver, &plan, &planned.live, journal, args.stage)
+            .await
+            .map_err(|e| {
+                CommandError::User(format!(
+                    "cannot prepare the apply, nothing was written: {e}"
+                ))
+            })?;
+    let progress = Progress::new(
+        plan.resources
+            .iter()
+            .filter(|r| r.action != Action::NoOp)
+            .count(),
+    );
+    let report = run_plan(&plan, &executor, &|outcome| progress.done(outcome)).await;
+    progress.finish();
+
+    let verified = verify(client, loaded, &report, args.stage).await;
+    print_report(&report, journal);
+    match verified {
+        Ok(()) if report.succeeded() => Ok(ExitCode::SUCCESS),
+        Ok(()) => Ok(ExitCode::from(1)),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!(
+                "Verification failed: the tenant did not keep what was sent for the resources above."
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Asks for `yes` on the terminal; without a terminal, refuses.
+fn confirm() -> Result<bool, CommandError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::User(
+            "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan with --plan FILE".into(),
+        ));
+    }
+    print!(
+        "\nDo you want to perform these actions?\n  steward will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(CommandError::from)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Re-reads what was applied and checks the plan is now empty for it.
+async fn verify(
+    client: &GraphClient,
+    loaded: &Loaded,
+    report: &ApplyReport,
+    stage: bool,
+) -> Result<(), Vec<String>> {
+    let applied: Vec<&ResourceOutcome> = report
+        .resources
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Applied { .. }) && r.action != Action::Delete)
+        .collect();
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let options = PlanOptions {
+        max_deletes: usize::MAX,
+    };
+    let again = planning::compute(client, loaded, &options)
+        .await
+        .map_err(|e| vec![format!("cannot re-read the tenant to verify: {e}")])?;
+    let mut problems = Vec::new();
+    for outcome in applied {
+        let Some(change) = again
+            .plan
+            .resources
+            .iter()
+            .find(|r| r.address == outcome.address)
+        else {
+            continue;
+        };
+        let remaining: Vec<&str> = change
+            .changes
+            .iter()
+            .map(|c| c.path.as_str())
+            // Staged policies are report-only on purpose.
+            .filter(|p| {
+                !(stage
+                    && *p == "state"
+                    && change.kind == crate::model::Kind::ConditionalAccessPolicy)
+            })
+            .collect();
+        if change.action == Action::Create {
+            problems.push(format!(
+                "{} was created but cannot be read back",
+                change.address
+            ));
+        } else if !remaining.is_empty() {
+            problems.push(format!(
+                "{} still differs after apply: {}",
+                change.address,
+                remaining.join(", ")
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn print_report(report: &ApplyReport, journal: &Journal) {
+    let failed: Vec<&ResourceOutcome> = report
+        .resources
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Applied { .. }))
+        .collect();
+    println!();
+    if failed.is_empty() {
+        println!(
+            "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+            report.count(Action::Create),
+            report.count(Action::Update),
+            report.count(Action::Delete)
+        );
+    } else {
+        println!(
+            "Apply incomplete: {} applied, {} failed, {} skipped. Run `steward apply` again once the cause is fixed: it converges.",
+            report.resources.len() - failed.len(),
+            failed
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+                .count(),
+            failed
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::Skipped { .. }))
+                .count(),
+        );
+        for r in &report.resources {
+            match &r.outcome {
+                Outcome::Applied { .. } => println!("  applied  {}", r.address),
+                Outcome::Failed { error } => println!("  FAILED   {}: {error}", r.address),
+                Outcome::Skipped { because } => {
+                    println!("  skipped  {} (waits for {because})", r.address)
+                }
+            }
+        }
+    }
+    println!("Journal: {}", journal.path().display());
+}
+
+/// A bar on a terminal; a plain line per resource otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let wanted = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Progress {
+            bar: wanted.then(|| {
+                let bar = indicatif::ProgressBar::new(total as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            }),
+        }
+    }
+
+    fn done(&self, outcome: &ResourceOutcome) {
+        let verb = match (&outcome.outcome, outcome.action) {
+            (Outcome::Applied { .. }, Action::Create) => "created",
+            (Outcome::Applied { .. }, Action::Update) => "updated",
+            (Outcome::Applied { .. }, Action::Delete) => "destroyed",
+            (Outcome::Applied { .. }, Action::NoOp) => "unchanged",
+            (Outcome::Failed { .. }, _) => "FAILED",
+            (Outcome::Skipped { .. }, _) => "skipped",
+        };
+        let line = match &outcome.outcome {
+            Outcome::Applied { id: Some(id) } => format!("{}: {verb} (id {id})", outcome.address),
+            Outcome::Failed { error } => format!("{}: {verb}: {error}", outcome.address),
+            _ => format!("{}: {verb}", outcome.address),
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
