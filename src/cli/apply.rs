@@ -51,11 +51,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let loaded = planning::load(&args.paths)?;
-    let saved = args
-        .plan
-        .as_ref()
-        .map(read_saved)
-        .transpose()?;
+    let saved = args.plan.as_ref().map(read_saved).transpose()?;
     if let Some(saved) = &saved
         && saved.files_hash != planning::files_hash(&loaded)
     {
@@ -150,12 +146,12 @@ async fn apply(
         for risk in &risks {
             if risk.missing_exclusions.is_empty() {
                 eprintln!(
-                    "error: {:?} {} and no emergency-access account is declared",
+                    "error: policy {:?} could lock every administrator out ({}), and no emergency-access account is declared",
                     risk.policy, risk.reason
                 );
             } else {
                 eprintln!(
-                    "error: {:?} {} but does not exclude the emergency-access account(s) {}",
+                    "error: policy {:?} could lock every administrator out ({}): it does not exclude the emergency-access account(s) {}",
                     risk.policy,
                     risk.reason,
                     risk.missing_exclusions.join(", ")
