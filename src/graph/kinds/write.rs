@@ -93,6 +93,13 @@ fn join_flags(value: &mut Value) {
 }
 
 fn conditional_access(value: &mut Value) {
+    // A policy with only session controls must say so: Graph wants an explicit null grant.
+    if let Some(map) = value.as_object_mut()
+        && map.contains_key("sessionControls")
+        && !map.contains_key("grantControls")
+    {
+        map.insert("grantControls".into(), Value::Null);
+    }
     let Some(conditions) = value.get_mut("conditions") else {
         return;
     };
@@ -441,6 +448,23 @@ mod tests {
         assert_eq!(
             requests[0].body.as_ref(),
             Some(&example_request("ca-policy-create-block-untrusted-regions"))
+        );
+    }
+
+    #[test]
+    fn a_policy_with_only_session_controls_sends_an_explicit_null_grant() {
+        let loaded = load_str(
+            "p.kdl",
+            "conditional-access-policy \"Sessions\" {\n    state disabled\n    conditions {\n        users { include-users All }\n        applications { include-applications All }\n    }\n    session-controls {\n        sign-in-frequency is-enabled=#true value=8 type=hours\n    }\n}\n",
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let json = to_map(&loaded.desired.conditional_access_policies[0]);
+        let body = create(Kind::ConditionalAccessPolicy, &json, &table()).expect("no names")[0]
+            .body
+            .clone();
+        assert_eq!(
+            body.as_ref().and_then(|b| b.get("grantControls")),
+            Some(&Value::Null)
         );
     }
 
