@@ -7,28 +7,19 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
+use steward::sandbox::SandboxConfig;
 use steward::sandbox::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
-use steward::sandbox::{RunningSandbox, SandboxConfig, Seed};
 
 use common::{Scratch, repo, steward_async};
-
-const TOKEN: &str = "apply-test-token";
-
-async fn demo(config: SandboxConfig) -> RunningSandbox {
-    steward::sandbox::start(SandboxConfig {
-        seed: Seed::Demo,
-        accept_tokens: vec![TOKEN.to_string()],
-        ..config
-    })
-    .await
-    .expect("the sandbox starts")
-}
 
 async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
     steward_async(
         dir,
         args,
-        &[("STEWARD_GRAPH_URL", url), ("STEWARD_GRAPH_TOKEN", TOKEN)],
+        &[
+            ("STEWARD_GRAPH_URL", url),
+            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
+        ],
     )
     .await
 }
@@ -40,7 +31,7 @@ fn policies() -> String {
 async fn ca_policies(url: &str) -> Vec<Value> {
     let body: Value = reqwest::Client::new()
         .get(format!("{url}/v1.0/identity/conditionalAccess/policies"))
-        .bearer_auth(TOKEN)
+        .bearer_auth(common::TOKEN)
         .send()
         .await
         .expect("GET")
@@ -52,7 +43,7 @@ async fn ca_policies(url: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pack_applies_and_the_tenant_converges() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let applied = run(
         scratch.path(),
@@ -103,7 +94,7 @@ async fn the_pack_applies_and_the_tenant_converges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_errors_and_replication_delay_do_not_stop_convergence() {
-    let sandbox = demo(SandboxConfig {
+    let sandbox = common::demo(SandboxConfig {
         throttle_every: 3,
         retry_after_ms: 20,
         fail_every: 7,
@@ -134,7 +125,7 @@ fn serve(state: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
         .args(["sandbox", "serve", "--seed", "demo", "--state"])
         .arg(state)
-        .args(["--accept-token", TOKEN])
+        .args(["--accept-token", common::TOKEN])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -235,7 +226,7 @@ conditional-access-policy "Block the lab network" {{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_is_refused_when_the_tenant_or_the_files_changed_and_applied_otherwise() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let url = sandbox.url();
     let scratch = Scratch::new();
     let dir = small(&scratch, "enabled");
@@ -249,7 +240,7 @@ async fn a_saved_plan_is_refused_when_the_tenant_or_the_files_changed_and_applie
     assert_eq!(planned.code, 0, "{}", planned.stderr);
     let patched = reqwest::Client::new()
         .patch(format!("{url}/v1.0/admin/sharepoint/settings"))
-        .bearer_auth(TOKEN)
+        .bearer_auth(common::TOKEN)
         .json(&json!({"sharingCapability": "disabled"}))
         .send()
         .await
@@ -316,7 +307,7 @@ async fn a_saved_plan_is_refused_when_the_tenant_or_the_files_changed_and_applie
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_that_could_lock_out_every_admin_is_refused_unless_waived() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let url = sandbox.url();
     let scratch = Scratch::new();
     let policy = |waiver: &str| {
@@ -367,7 +358,7 @@ conditional-access-policy "Block everything" {{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stage_creates_report_only_policies_and_the_journal_holds_no_secret() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let url = sandbox.url();
     let scratch = Scratch::new();
     let dir = small(&scratch, "enabled");
@@ -415,7 +406,7 @@ async fn stage_creates_report_only_policies_and_the_journal_holds_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_terminal_or_auto_approve_apply_refuses() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let dir = small(&scratch, "disabled");
     let refused = run(scratch.path(), &["apply", &dir], &sandbox.url()).await;
@@ -440,18 +431,14 @@ async fn without_a_terminal_or_auto_approve_apply_refuses() {
 async fn a_failed_write_is_reported_with_graphs_error_its_dependents_skipped_and_the_rest_applied()
 {
     let scratch = Scratch::new();
-    let mut state = steward::sandbox::seed::demo();
-    if let Some(list) = state
-        .get_mut("_sandbox")
-        .and_then(|s| s.get_mut("clients"))
-        .and_then(Value::as_array_mut)
-    {
-        list.push(json!({"clientId": "0f0f0f0f-0000-4000-8000-0000000000ca", "displayName": "no CA writes", "secret": "s",
-            "roles": ["Policy.Read.All", "SharePointTenantSettings.ReadWrite.All", "Directory.Read.All", "RoleManagement.Read.Directory"]}));
-    }
-    let path = scratch.path().join("state.json");
-    std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default()).expect("state");
-    let sandbox = demo(SandboxConfig {
+    let path = common::demo_state_with_clients(
+        scratch.path(),
+        vec![
+            json!({"clientId": "0f0f0f0f-0000-4000-8000-0000000000ca", "displayName": "no CA writes", "secret": "s",
+            "roles": ["Policy.Read.All", "SharePointTenantSettings.ReadWrite.All", "Directory.Read.All", "RoleManagement.Read.Directory"]}),
+        ],
+    );
+    let sandbox = common::demo(SandboxConfig {
         state: Some(path),
         ..SandboxConfig::default()
     })

@@ -10,19 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use steward::sandbox::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
-use steward::sandbox::{RunningSandbox, SandboxConfig, Seed};
-
-const TOKEN: &str = "export-test-token";
-
-async fn demo(config: SandboxConfig) -> RunningSandbox {
-    steward::sandbox::start(SandboxConfig {
-        seed: Seed::Demo,
-        accept_tokens: vec![TOKEN.to_string()],
-        ..config
-    })
-    .await
-    .expect("the sandbox starts")
-}
+use steward::sandbox::{RunningSandbox, SandboxConfig};
 
 async fn steward(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> common::Run {
     common::steward_async(dir, args, env).await
@@ -42,11 +30,11 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_validates_and_a_second_export_is_byte_identical() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = common::Scratch::new();
     let env = [
         ("STEWARD_GRAPH_URL", sandbox.url()),
-        ("STEWARD_GRAPH_TOKEN", TOKEN.to_string()),
+        ("STEWARD_GRAPH_TOKEN", common::TOKEN.to_string()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
@@ -102,7 +90,7 @@ async fn export_in_process(url: String) -> BTreeMap<String, String> {
     let mut config = ClientConfig::new(url);
     config.retry.base_delay = std::time::Duration::from_millis(5);
     config.progress = false;
-    let credential = Credential::static_token(Secret::new(TOKEN)).expect("a credential");
+    let credential = Credential::static_token(Secret::new(common::TOKEN)).expect("a credential");
     let client = GraphClient::new(config, credential).expect("a client");
     let kinds = steward::model::Kind::ALL
         .iter()
@@ -120,11 +108,11 @@ async fn export_in_process(url: String) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_throttling_and_server_errors_do_not_change_the_export() {
-    let calm = demo(SandboxConfig::default()).await;
+    let calm = common::demo(SandboxConfig::default()).await;
     let expected = export_in_process(calm.url()).await;
     calm.shutdown().await;
 
-    let stormy = demo(SandboxConfig {
+    let stormy = common::demo(SandboxConfig {
         page_size: 1,
         throttle_every: 3,
         retry_after_ms: 5,
@@ -162,7 +150,10 @@ async fn an_unreachable_tenant_fails_clearly_and_writes_nothing() {
     let run = steward(
         scratch.path(),
         &["export", "--out", "out"],
-        &[("STEWARD_GRAPH_URL", &url), ("STEWARD_GRAPH_TOKEN", TOKEN)],
+        &[
+            ("STEWARD_GRAPH_URL", &url),
+            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
+        ],
     )
     .await;
     assert_eq!(run.code, 1);
@@ -176,23 +167,14 @@ async fn an_unreachable_tenant_fails_clearly_and_writes_nothing() {
         "names the host: {}",
         run.stderr
     );
-    assert!(!run.stderr.contains(TOKEN), "never the token");
+    assert!(!run.stderr.contains(common::TOKEN), "never the token");
     assert!(!scratch.path().join("out").exists());
 }
 
 /// A demo tenant whose state registers extra clients.
 async fn tenant_with_clients(dir: &Path, clients: Vec<Value>) -> RunningSandbox {
-    let mut state = steward::sandbox::seed::demo();
-    if let Some(list) = state
-        .get_mut("_sandbox")
-        .and_then(|s| s.get_mut("clients"))
-        .and_then(Value::as_array_mut)
-    {
-        list.extend(clients);
-    }
-    let path = dir.join("state.json");
-    std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default()).expect("write state");
-    demo(SandboxConfig {
+    let path = common::demo_state_with_clients(dir, clients);
+    common::demo(SandboxConfig {
         state: Some(path),
         ..SandboxConfig::default()
     })
@@ -244,7 +226,7 @@ async fn a_missing_permission_is_a_403_with_graphs_error_and_request_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_secret_signs_in_through_the_token_endpoint() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = common::Scratch::new();
     let url = sandbox.url();
     let run = steward(
@@ -367,7 +349,7 @@ async fn a_federated_token_file_signs_in_without_any_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_only_sign_in_is_told_retention_labels_need_a_signed_in_admin() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = common::Scratch::new();
     let url = sandbox.url();
     let run = steward(
@@ -404,7 +386,7 @@ async fn an_ambiguous_group_name_is_an_error_listing_both_ids() {
     let scratch = common::Scratch::new();
     let path = scratch.path().join("state.json");
     std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default()).expect("state");
-    let sandbox = demo(SandboxConfig {
+    let sandbox = common::demo(SandboxConfig {
         state: Some(path),
         ..SandboxConfig::default()
     })
@@ -412,7 +394,7 @@ async fn an_ambiguous_group_name_is_an_error_listing_both_ids() {
     use steward::graph::{ClientConfig, Credential, GraphClient, Resolver, Secret};
     let client = GraphClient::new(
         ClientConfig::new(sandbox.url()),
-        Credential::static_token(Secret::new(TOKEN)).expect("credential"),
+        Credential::static_token(Secret::new(common::TOKEN)).expect("credential"),
     )
     .expect("client");
     let err = Resolver::new(client)

@@ -5,26 +5,14 @@ mod common;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use steward::sandbox::{RunningSandbox, SandboxConfig, Seed};
+use steward::sandbox::SandboxConfig;
 
 use common::{Scratch, repo, steward_async as steward};
-
-const TOKEN: &str = "plan-test-token";
-
-async fn demo(config: SandboxConfig) -> RunningSandbox {
-    steward::sandbox::start(SandboxConfig {
-        seed: Seed::Demo,
-        accept_tokens: vec![TOKEN.to_string()],
-        ..config
-    })
-    .await
-    .expect("the sandbox starts")
-}
 
 fn env(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("STEWARD_GRAPH_URL", url.to_string()),
-        ("STEWARD_GRAPH_TOKEN", TOKEN.to_string()),
+        ("STEWARD_GRAPH_TOKEN", common::TOKEN.to_string()),
     ]
 }
 
@@ -39,7 +27,7 @@ fn policies() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pack_against_the_demo_tenant_in_all_three_formats() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let env = env(&sandbox.url());
     let human = run(scratch.path(), &["plan", &policies()], &env).await;
@@ -101,7 +89,7 @@ async fn the_pack_against_the_demo_tenant_in_all_three_formats() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_plans_no_changes_and_drift_is_silent_until_someone_edits_the_tenant() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let env = env(&sandbox.url());
     let export = run(scratch.path(), &["export", "--out", "exported"], &env).await;
@@ -128,7 +116,7 @@ async fn an_export_plans_no_changes_and_drift_is_silent_until_someone_edits_the_
     let http = reqwest::Client::new();
     let patched = http
         .patch(format!("{}/v1.0/admin/sharepoint/settings", sandbox.url()))
-        .bearer_auth(TOKEN)
+        .bearer_auth(common::TOKEN)
         .json(&json!({"sharingCapability": "externalUserAndGuestSharing", "isLoopEnabled": false}))
         .send()
         .await
@@ -159,7 +147,7 @@ async fn an_export_plans_no_changes_and_drift_is_silent_until_someone_edits_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_name_that_does_not_resolve_stops_the_plan_pointing_at_the_file() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     scratch.write(
         "p/ca.kdl",
@@ -195,7 +183,7 @@ async fn a_name_that_does_not_resolve_stops_the_plan_pointing_at_the_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_tenant_or_a_403_produces_no_plan() {
-    let failing = demo(SandboxConfig {
+    let failing = common::demo(SandboxConfig {
         fail_every: 1,
         ..SandboxConfig::default()
     })
@@ -213,18 +201,14 @@ async fn a_failing_tenant_or_a_403_produces_no_plan() {
     failing.shutdown().await;
 
     // An app that may read policies but not SharePoint settings.
-    let mut state = steward::sandbox::seed::demo();
-    if let Some(list) = state
-        .get_mut("_sandbox")
-        .and_then(|s| s.get_mut("clients"))
-        .and_then(Value::as_array_mut)
-    {
-        list.push(json!({"clientId": "0f0f0f0f-0000-4000-8000-000000000403", "displayName": "no sharepoint",
-            "secret": "s", "roles": ["Policy.Read.All", "Policy.Read.AuthenticationMethod", "Directory.Read.All", "RoleManagement.Read.Directory"]}));
-    }
-    let path = scratch.path().join("state.json");
-    std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default()).expect("state");
-    let sandbox = demo(SandboxConfig {
+    let path = common::demo_state_with_clients(
+        scratch.path(),
+        vec![
+            json!({"clientId": "0f0f0f0f-0000-4000-8000-000000000403", "displayName": "no sharepoint",
+            "secret": "s", "roles": ["Policy.Read.All", "Policy.Read.AuthenticationMethod", "Directory.Read.All", "RoleManagement.Read.Directory"]}),
+        ],
+    );
+    let sandbox = common::demo(SandboxConfig {
         state: Some(path),
         ..SandboxConfig::default()
     })
@@ -261,7 +245,7 @@ async fn a_failing_tenant_or_a_403_produces_no_plan() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_records_the_files_and_every_object_read_and_no_token() {
-    let sandbox = demo(SandboxConfig::default()).await;
+    let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let out = run(
         scratch.path(),
@@ -271,7 +255,10 @@ async fn a_saved_plan_records_the_files_and_every_object_read_and_no_token() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = std::fs::read_to_string(scratch.path().join("plan.json")).unwrap_or_default();
-    assert!(!text.contains(TOKEN), "the token never reaches a plan file");
+    assert!(
+        !text.contains(common::TOKEN),
+        "the token never reaches a plan file"
+    );
     let saved: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(saved["format_version"], 1);
     assert_eq!(saved["files_hash"].as_str().map(str::len), Some(64));

@@ -110,3 +110,33 @@ pub async fn steward_async(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> R
     .await
     .expect("the command ran")
 }
+
+/// The bearer token the test sandboxes accept as a signed-in administrator.
+pub const TOKEN: &str = "steward-test-token";
+
+/// A sandbox serving the demo tenant in-process, accepting [`TOKEN`].
+pub async fn demo(config: steward::sandbox::SandboxConfig) -> steward::sandbox::RunningSandbox {
+    steward::sandbox::start(steward::sandbox::SandboxConfig {
+        seed: steward::sandbox::Seed::Demo,
+        accept_tokens: vec![TOKEN.to_string()],
+        ..config
+    })
+    .await
+    .expect("the sandbox starts")
+}
+
+/// Writes the demo tenant, with `clients` registered besides its own, to `dir/state.json`.
+pub fn demo_state_with_clients(dir: &Path, clients: Vec<serde_json::Value>) -> PathBuf {
+    let mut state = steward::sandbox::seed::demo();
+    if let Some(list) = state
+        .get_mut("_sandbox")
+        .and_then(|s| s.get_mut("clients"))
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        list.extend(clients);
+    }
+    let path = dir.join("state.json");
+    std::fs::write(&path, serde_json::to_string(&state).unwrap_or_default())
+        .expect("write the state");
+    path
+}
