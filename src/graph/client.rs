@@ -17,6 +17,9 @@ use super::cloud::{Cloud, validate_endpoint};
 use super::error::{GraphError, HttpError, TransportKind, parse_error_body};
 use super::stats::{Stats, StatsSnapshot, kind_of};
 
+/// Attempts per read when Graph does not answer at all (connection refused, reset, timeout).
+const TRANSPORT_ATTEMPTS: u32 = 4;
+
 /// When and how often to retry throttled (429) and unavailable (503/504) answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -35,7 +38,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 6,
+            max_attempts: 12,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
@@ -457,7 +460,12 @@ impl GraphClient {
                     } else {
                         TransportKind::Other
                     };
-                    if idempotent && let Ok(wait) = self.next_wait(attempt, None) {
+                    // An unreachable host rarely comes back within seconds: a few tries, not
+                    // the full throttling allowance.
+                    if idempotent
+                        && attempt < TRANSPORT_ATTEMPTS
+                        && let Ok(wait) = self.next_wait(attempt, None)
+                    {
                         tracing::debug!(
                             method = %method_name, path = %shown, attempt,
                             "no answer from Graph ({kind:?}); retrying"
