@@ -4,11 +4,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod completions;
 mod drift;
 mod error;
 pub mod export;
 mod fmt;
 pub mod graph_args;
+mod man;
 mod output;
 pub(crate) mod permissions;
 pub(crate) mod plan;
@@ -41,6 +43,8 @@ enum Command {
     Plan(plan::Args),
     Drift(drift::Args),
     Sandbox(sandbox::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -55,6 +59,8 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     match result {
         Ok(code) => code,
