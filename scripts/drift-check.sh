@@ -21,4 +21,9 @@ cat "$work/drift.md"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$work/drift.md" >>"$GITHUB_STEP_SUMMARY"
 fi
+# clap exits 2 on a usage error too (say, a bad STEWARD_CLOUD): only a report is drift.
+if [ "$code" -eq 2 ] && [ "$(head -n 1 "$work/drift.md")" != '<!-- steward-drift -->' ]; then
+  echo "::error::steward drift exited 2 without a drift report: a usage error?"
+  exit 1
+fi
 "$here/drift-issue.sh" "$code" "$work/drift.md"

@@ -521,6 +521,21 @@ fn drift_check_fails_when_steward_fails() {
     assert_eq!(run.steward, [["drift", "policies", "--format", "markdown"]]);
 }
 
+#[test]
+fn drift_check_does_not_take_a_usage_error_for_drift() {
+    // clap's usage errors exit 2, like drift, but print no report.
+    let h = Harness::new()
+        .route("GET", ISSUES, "issues-none.json")
+        .env("FAKE_STEWARD_DRIFT_RC", "2")
+        .env(
+            "FAKE_STEWARD_DRIFT_ERR",
+            "error: invalid value 'azure' for '--cloud <CLOUD>'",
+        );
+    let run = h.run("drift-check.sh", &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.gh.is_empty(), "{:?}", run.gh);
+}
+
 // ---- pr-plan.sh ----------------------------------------------------------------------------
 
 #[test]
