@@ -42,6 +42,10 @@ if [ "$sub" = run ] && [ "${1:-}" = download ]; then
   done
   exit 0
 fi
+if [ "$sub" = release ]; then
+  rc="FAKE_GH_RELEASE_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_RC"
+  exit "${!rc:-0}"
+fi
 [ "$sub" = api ] || { echo "fake gh: unexpected command $sub" >&2; exit 2; }
 method=GET
 endpoint=
@@ -784,4 +788,90 @@ fn apply_without_a_reviewed_plan_plans_afresh_and_fails_when_that_fails() {
     let run = h.run("apply.sh", &["policies"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("::error"), "{}", run.stdout);
+}
+
+// ---- package.sh and release.sh -------------------------------------------------------------
+
+#[test]
+fn package_bundles_the_binary_completions_man_page_and_docs_with_a_checksum() {
+    let h = Harness::new();
+    let run = h.run(
+        "package.sh",
+        &[
+            env!("CARGO_BIN_EXE_steward"),
+            "v9.9.9",
+            "x86_64-unknown-linux-gnu",
+            "dist",
+        ],
+    );
+    run.assert_code(0);
+    let name = "steward-v9.9.9-x86_64-unknown-linux-gnu";
+    let listing = Command::new("tar")
+        .args(["tzf", &format!("dist/{name}.tar.gz")])
+        .current_dir(h.dir.path())
+        .output()
+        .unwrap();
+    let mut entries: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| !l.ends_with('/'))
+        .map(|l| l.trim_start_matches(&format!("{name}/")).to_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        [
+            "GRAPH.md",
+            "README.md",
+            "SANDBOX.md",
+            "completions/_steward",
+            "completions/_steward.ps1",
+            "completions/steward.bash",
+            "completions/steward.fish",
+            "man/steward.1",
+            "steward",
+        ]
+    );
+    let check = Command::new("sha256sum")
+        .args(["-c", &format!("{name}.tar.gz.sha256")])
+        .current_dir(h.path("dist"))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+}
+
+#[test]
+fn release_creates_the_tags_release_with_every_archive() {
+    let h = Harness::new().env("FAKE_GH_RELEASE_VIEW_RC", "1");
+    fs::create_dir(h.path("dist")).unwrap();
+    h.file("dist/steward-v1.0.0-x.tar.gz", "archive");
+    h.file("dist/steward-v1.0.0-x.tar.gz.sha256", "sum");
+    let run = h.run("release.sh", &["v1.0.0", "dist"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.calls(),
+        [
+            "release view v1.0.0 --repo acme/policies",
+            "release create v1.0.0 --repo acme/policies --verify-tag --title steward v1.0.0 --generate-notes dist/steward-v1.0.0-x.tar.gz dist/steward-v1.0.0-x.tar.gz.sha256",
+        ]
+    );
+}
+
+#[test]
+fn release_rerun_replaces_the_files_of_the_existing_release() {
+    let h = Harness::new();
+    fs::create_dir(h.path("dist")).unwrap();
+    h.file("dist/steward-v1.0.0-x.tar.gz", "archive");
+    h.file("dist/steward-v1.0.0-x.tar.gz.sha256", "sum");
+    let run = h.run("release.sh", &["v1.0.0", "dist"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.calls()[1],
+        "release upload v1.0.0 --repo acme/policies --clobber dist/steward-v1.0.0-x.tar.gz dist/steward-v1.0.0-x.tar.gz.sha256"
+    );
+
+    let empty = Harness::new();
+    fs::create_dir(empty.path("dist")).unwrap();
+    let run = empty.run("release.sh", &["v1.0.0", "dist"]);
+    assert_eq!(run.code, 1);
+    assert!(run.gh.is_empty());
 }
