@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apply;
+mod completions;
 mod drift;
 mod error;
 pub mod export;
 mod fmt;
 pub mod graph_args;
+mod man;
 mod output;
 pub(crate) mod permissions;
 pub(crate) mod plan;
@@ -43,6 +45,8 @@ enum Command {
     Drift(drift::Args),
     Apply(apply::Args),
     Sandbox(sandbox::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -58,6 +62,8 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => drift::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     match result {
         Ok(code) => code,

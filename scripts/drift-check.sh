@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The scheduled drift check: run `steward drift`, then open, update or close the drift issue.
+#
+# usage: drift-check.sh [POLICY_PATH]
+#
+# Exits 1 when steward fails (the job goes red and the issue is left alone), else 0: drift is
+# reported through the issue, not by failing the job.
+# Needs: steward (or STEWARD=path), gh, GITHUB_REPOSITORY.
+set -uo pipefail
+
+policies=${1:-policies}
+steward=${STEWARD:-steward}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export NO_COLOR=1
+
+"$steward" drift "$policies" --format markdown >"$work/drift.md"
+code=$?
+cat "$work/drift.md"
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$work/drift.md" >>"$GITHUB_STEP_SUMMARY"
+fi
+# clap exits 2 on a usage error too (say, a bad STEWARD_CLOUD): only a report is drift.
+if [ "$code" -eq 2 ] && [ "$(head -n 1 "$work/drift.md")" != '<!-- steward-drift -->' ]; then
+  echo "::error::steward drift exited 2 without a drift report: a usage error?"
+  exit 1
+fi
+"$here/drift-issue.sh" "$code" "$work/drift.md"
