@@ -31,7 +31,7 @@ cp "$binary" "$stage/$name/$exe"
 "$binary" completions fish >"$stage/$name/completions/steward.fish"
 "$binary" completions powershell >"$stage/$name/completions/_steward.ps1"
 "$binary" man >"$stage/$name/man/steward.1"
-cp "$root/README.md" "$root/GRAPH.md" "$root/SANDBOX.md" "$stage/$name/"
+cp "$root/README.md" "$stage/$name/"
 
 tar -C "$stage" -czf "$out/$name.tar.gz" "$name"
 # sha256sum on Linux and Git Bash, shasum on macOS; both print "HASH  FILE".

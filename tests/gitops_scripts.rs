@@ -820,9 +820,7 @@ fn package_bundles_the_binary_completions_man_page_and_docs_with_a_checksum() {
     assert_eq!(
         entries,
         [
-            "GRAPH.md",
             "README.md",
-            "SANDBOX.md",
             "completions/_steward",
             "completions/_steward.ps1",
             "completions/steward.bash",
