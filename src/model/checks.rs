@@ -8,7 +8,7 @@ use super::conditional_access::{
     ConditionalAccessPolicy, GrantControl, MembershipKind, PolicyState, SignInFrequencyInterval,
 };
 use super::named_location::NamedLocation;
-use super::reference::{RefTarget, UserRef};
+use super::reference::{GroupRef, RefTarget, UserRef};
 use super::retention_label::{ActionAfterRetentionPeriod, RetentionLabel};
 use super::sharepoint::{SharepointSettings, SharingDomainRestrictionMode};
 use super::{Desired, Finding, Severity};
@@ -275,6 +275,11 @@ pub fn lockout_risks(desired: &Desired) -> Vec<LockoutRisk> {
         .as_ref()
         .map(|e| e.user.iter().collect())
         .unwrap_or_default();
+    let emergency_groups: Vec<&GroupRef> = desired
+        .emergency_access
+        .as_ref()
+        .map(|e| e.group.iter().collect())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for policy in &desired.conditional_access_policies {
         if policy.state != PolicyState::Enabled || policy.lockout_waiver.is_some() {
@@ -301,16 +306,32 @@ pub fn lockout_risks(desired: &Desired) -> Vec<LockoutRisk> {
             continue;
         }
         let excluded: Vec<&UserRef> = users.exclude_users.iter().flatten().collect();
-        let missing: Vec<String> = if emergency.is_empty() {
+        let excluded_groups: Vec<&GroupRef> = users.exclude_groups.iter().flatten().collect();
+        // Excluding every declared emergency group excludes the accounts in them.
+        let groups_excluded = !emergency_groups.is_empty()
+            && emergency_groups.iter().all(|g| {
+                excluded_groups
+                    .iter()
+                    .any(|x| x.0.as_str().eq_ignore_ascii_case(g.0.as_str()))
+            });
+        let declared = !emergency.is_empty() || !emergency_groups.is_empty();
+        let missing: Vec<String> = if groups_excluded {
             vec![]
         } else {
             emergency
                 .iter()
                 .filter(|e| !excluded.iter().any(|x| same_user(x, e)))
                 .map(|e| e.0.to_string())
+                .chain(
+                    // With no accounts listed, the groups themselves are what must be excluded.
+                    emergency_groups
+                        .iter()
+                        .filter(|_| emergency.is_empty())
+                        .map(|g| format!("group {}", g.0)),
+                )
                 .collect()
         };
-        if emergency.is_empty() || !missing.is_empty() {
+        if !declared || !missing.is_empty() {
             out.push(LockoutRisk {
                 policy: policy.display_name.clone(),
                 missing_exclusions: missing,
@@ -352,9 +373,95 @@ pub fn configuration(desired: &Desired) -> Vec<(String, Finding)> {
                 "steward::lockout",
                 "/conditions/users/excludeUsers",
                 message,
-                "declare emergency-access { user \"breakglass@…\" } and add those accounts to exclude-users, or add lockout-waiver \"<reason>\" to the policy; apply refuses this policy otherwise",
+                "declare emergency-access { user \"breakglass@…\" } and add those accounts to exclude-users (or declare and exclude a group holding them), or add lockout-waiver \"<reason>\" to the policy; apply refuses this policy otherwise",
             ),
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_str;
+
+    fn risks(text: &str) -> Vec<LockoutRisk> {
+        let loaded = load_str("guard.kdl", text);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        lockout_risks(&loaded.desired)
+    }
+
+    const POLICY: &str = r#"
+conditional-access-policy "Block all" {
+    state enabled
+    conditions {
+        users {
+            include-users All
+            EXCLUSIONS
+        }
+        applications { include-applications All }
+    }
+    grant-controls { built-in-controls block }
+}
+"#;
+
+    fn with(emergency: &str, exclusions: &str) -> String {
+        format!("{emergency}\n{}", POLICY.replace("EXCLUSIONS", exclusions))
+    }
+
+    #[test]
+    fn a_policy_excluding_every_emergency_account_is_safe() {
+        let text = with(
+            "emergency-access { user \"bg1@c.com\"; user \"bg2@c.com\" }",
+            "exclude-users \"BG1@c.com\" \"bg2@c.com\"",
+        );
+        assert_eq!(risks(&text), []);
+    }
+
+    #[test]
+    fn the_accounts_not_excluded_are_named() {
+        let text = with(
+            "emergency-access { user \"bg1@c.com\"; user \"bg2@c.com\" }",
+            "exclude-users \"bg1@c.com\"",
+        );
+        let found = risks(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].missing_exclusions, ["bg2@c.com"]);
+        assert_eq!(found[0].reason, "it targets all users");
+    }
+
+    #[test]
+    fn excluding_the_declared_emergency_group_excludes_its_accounts() {
+        let text = with(
+            "emergency-access { user \"bg1@c.com\"; group \"Emergency Access Accounts\" }",
+            "exclude-groups \"Emergency Access Accounts\"",
+        );
+        assert_eq!(risks(&text), []);
+    }
+
+    #[test]
+    fn with_no_emergency_account_declared_every_blocking_policy_is_a_risk() {
+        let found = risks(&with("", "exclude-users \"someone@c.com\""));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].missing_exclusions, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_waiver_or_a_report_only_state_lifts_the_guard() {
+        let waived = with(
+            "emergency-access { user \"bg1@c.com\" }",
+            "exclude-users \"x@c.com\"",
+        )
+        .replace(
+            "state enabled",
+            "state enabled\n    lockout-waiver \"CHG-1\"",
+        );
+        assert_eq!(risks(&waived), []);
+        let report_only = with(
+            "emergency-access { user \"bg1@c.com\" }",
+            "exclude-users \"x@c.com\"",
+        )
+        .replace("state enabled", "state enabledForReportingButNotEnforced");
+        assert_eq!(risks(&report_only), []);
+    }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::reference::UserRef;
+use super::reference::{GroupRef, UserRef};
 
 /// The break-glass accounts every enabled blocking Conditional Access policy must exclude.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -12,6 +12,10 @@ pub struct EmergencyAccess {
     /// The accounts, by UPN or object id.
     #[serde(default)]
     pub user: Vec<UserRef>,
+    /// Groups holding exactly the break-glass accounts: a policy that excludes every one of
+    /// them excludes the accounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<GroupRef>,
 }
 
 /// A scope steward owns exclusively: undeclared objects in it may be deleted (within the
