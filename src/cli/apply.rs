@@ -154,7 +154,11 @@ async fn apply(
                     "error: policy {:?} could lock every administrator out ({}): it does not exclude the emergency-access account(s) {}",
                     risk.policy,
                     risk.reason,
-                    risk.missing_exclusions.join(", ")
+                    risk.missing_exclusions
+                        .iter()
+                        .map(|m| shown(&planned.names, m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
@@ -178,7 +182,7 @@ async fn apply(
         }
         None => planned.plan.clone(),
     };
-    let names = names(&planned.live);
+    let names = names(&planned);
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     print!("{}", render::human(&plan, Mode::Plan, &names, colour));
     if plan.summary.is_empty() {
@@ -393,4 +397,12 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// An id as people know it: its name when the plan knows it.
+fn shown(names: &std::collections::HashMap<String, String>, id: &str) -> String {
+    names
+        .get(&id.to_ascii_lowercase())
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use super::plan::{Format, names, print};
-use super::planning::{self, Planned, TargetArgs};
+use super::planning::{self, TargetArgs};
 use crate::reconcile::PlanOptions;
 use crate::render::Mode;
 
@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         max_deletes: usize::MAX,
     };
     let runtime = super::runtime()?;
-    let Planned { plan, live, .. } = runtime.block_on(async {
+    let planned = runtime.block_on(async {
         let target = args.target.connect().await?;
         let planned = planning::compute(&target.client, &loaded, &options).await;
         args.target.graph.print_stats(&target.client);
@@ -41,7 +41,9 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         }
         planned
     })?;
-    print(&plan, Mode::Drift, args.format, &names(&live))?;
+    let names = names(&planned);
+    let plan = planned.plan;
+    print(&plan, Mode::Drift, args.format, &names)?;
     Ok(if plan.summary.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -1,6 +1,6 @@
 //! `steward plan`: what applying the files would change in the tenant.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,14 +109,23 @@ fn canonical_json(value: &Value) -> String {
     }
 }
 
-/// Display names for the ids a plan shows.
-pub fn names(live: &Live) -> Names {
-    let map: HashMap<String, String> = live
-        .objects
+/// Display names for the ids a plan shows, and the names of what it creates (known after
+/// apply).
+pub fn names(planned: &Planned) -> Names {
+    let pending = planned
+        .plan
+        .resources
         .iter()
-        .filter_map(|o| Some((o.id.to_ascii_lowercase(), o.address.name.clone()?)))
+        .filter(|r| r.action == crate::model::plan::Action::Create)
+        .filter(|r| {
+            matches!(
+                r.kind,
+                crate::model::Kind::NamedLocation | crate::model::Kind::AuthenticationStrength
+            )
+        })
+        .filter_map(|r| r.name.clone())
         .collect();
-    Names::new(map)
+    Names::new(planned.names.clone()).with_pending(pending)
 }
 
 /// Prints a plan in `format`.
@@ -143,7 +152,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         max_deletes: args.max_deletes,
     };
     let runtime = super::runtime()?;
-    let Planned { plan, live, .. } = runtime.block_on(async {
+    let planned = runtime.block_on(async {
         let target = args.target.connect().await?;
         let planned = planning::compute(&target.client, &loaded, &options).await;
         args.target.graph.print_stats(&target.client);
@@ -152,7 +161,9 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         }
         planned
     })?;
-    print(&plan, Mode::Plan, args.format, &names(&live))?;
+    let names = names(&planned);
+    let Planned { plan, live, .. } = planned;
+    print(&plan, Mode::Plan, args.format, &names)?;
     if let Some(path) = &args.out {
         let saved = SavedPlan {
             format_version: 1,

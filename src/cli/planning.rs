@@ -115,8 +115,10 @@ pub struct Planned {
     pub plan: Plan,
     /// The tenant as read.
     pub live: Live,
-    /// The files' configuration with every reference in the form the tenant reader uses.
+    /// The files' configuration with every reference as the id it names.
     pub desired: crate::model::Desired,
+    /// The display name of every id the plan shows.
+    pub names: std::collections::HashMap<String, String>,
 }
 
 /// Reads the tenant and plans.
@@ -130,8 +132,8 @@ pub async fn compute(
     let live = read_tenant(client, &resolver, &kinds)
         .await
         .map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))?;
-    let desired = match canonicalise(&resolver, &loaded.desired, &live).await {
-        Ok(desired) => desired,
+    let (desired, mut names) = match canonicalise(&resolver, &loaded.desired, &live).await {
+        Ok(canonical) => canonical,
         Err(DesiredRefError::Unresolved(bad)) => {
             let diagnostics: Vec<Diagnostic> = bad
                 .iter()
@@ -163,12 +165,14 @@ pub async fn compute(
         .filter(|o| !o.id.is_empty())
         .map(|o| (o.address.clone(), o.id.clone()))
         .collect();
-    let plan = reconcile::plan(&desired, &live.model, &ids, options)
+    names.extend(live.names.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let plan = reconcile::plan(&desired, &live.model_ids, &ids, options)
         .map_err(|e| CommandError::User(e.to_string()))?;
     Ok(Planned {
         plan,
         live,
         desired,
+        names,
     })
 }
 

@@ -20,6 +20,9 @@ use super::stats::{Stats, StatsSnapshot, kind_of};
 /// Attempts per read when Graph does not answer at all (connection refused, reset, timeout).
 const TRANSPORT_ATTEMPTS: u32 = 4;
 
+/// Answers 503/504 a request may get before it fails (429s have their own, larger allowance).
+const SERVER_ERROR_ATTEMPTS: u32 = 6;
+
 /// When and how often to retry throttled (429) and unavailable (503/504) answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -516,7 +519,16 @@ impl GraphClient {
                 }
                 let retry_after =
                     header_str(&headers, "retry-after").and_then(|v| parse_retry_after(&v));
-                match self.next_wait(attempt, retry_after) {
+                // Throttling asks to wait and try again; an unavailable service that keeps
+                // failing is not coming back soon: fewer tries for it.
+                let wait = if status != 429 && server_errors >= SERVER_ERROR_ATTEMPTS {
+                    Err(format!(
+                        "limit of {SERVER_ERROR_ATTEMPTS} attempts for unavailable answers reached"
+                    ))
+                } else {
+                    self.next_wait(attempt, retry_after)
+                };
+                match wait {
                     Ok(wait) => {
                         tracing::debug!(
                             method = %method_name, path = %shown, status, attempt,

@@ -111,14 +111,17 @@ pub fn uses(desired: &Desired) -> Vec<RefUse> {
     out
 }
 
-/// Checks every declared reference against the tenant and returns the configuration with ids
-/// replaced by names.
+/// Checks every declared reference against the tenant and returns the configuration with every
+/// name replaced by the id it names — the form the plan compares in, since the tenant reports
+/// ids — and the display name of every id, for showing ids to people. Names of objects the
+/// plan itself creates stay names (their ids are known only after apply).
 pub async fn canonicalise(
     resolver: &Resolver,
     desired: &Desired,
     live: &Live,
-) -> Result<Desired, DesiredRefError> {
+) -> Result<(Desired, HashMap<String, String>), DesiredRefError> {
     let uses = uses(desired);
+    let mut names: HashMap<String, String> = HashMap::new();
     let mut canonical: HashMap<(RefKind, String), String> = HashMap::new();
     let mut bad: Vec<BadReference> = Vec::new();
     let key = |k: RefKind, t: &str| (k, t.to_ascii_lowercase());
@@ -153,9 +156,7 @@ pub async fn canonicalise(
     if !ids.is_empty() {
         let (found, missing) = resolver.try_names_for_ids(&ids).await?;
         for (id, object) in found {
-            for k in object_kinds {
-                canonical.insert(key(k, &id), object.name.clone());
-            }
+            names.insert(id.to_ascii_lowercase(), object.name.clone());
         }
         for id in missing {
             for k in object_kinds {
@@ -182,9 +183,10 @@ pub async fn canonicalise(
     };
     for (upn, outcome) in outcomes(&upns, found)? {
         match outcome {
-            Ok(()) => {
-                canonical.insert(key(RefKind::User, &upn), upn.clone());
-                canonical.insert(key(RefKind::MethodTarget, &upn), upn.clone());
+            Ok(id) => {
+                names.insert(id.to_ascii_lowercase(), upn.clone());
+                canonical.insert(key(RefKind::User, &upn), id.clone());
+                canonical.insert(key(RefKind::MethodTarget, &upn), id);
             }
             Err(message) => {
                 fail(&mut bad, RefKind::User, &upn, message.clone());
@@ -206,9 +208,10 @@ pub async fn canonicalise(
     };
     for (name, outcome) in outcomes(&groups, found)? {
         match outcome {
-            Ok(()) => {
-                canonical.insert(key(RefKind::Group, &name), name.clone());
-                canonical.insert(key(RefKind::MethodTarget, &name), name.clone());
+            Ok(id) => {
+                names.insert(id.to_ascii_lowercase(), name.clone());
+                canonical.insert(key(RefKind::Group, &name), id.clone());
+                canonical.insert(key(RefKind::MethodTarget, &name), id);
             }
             Err(message) => {
                 fail(&mut bad, RefKind::Group, &name, message.clone());
@@ -225,8 +228,12 @@ pub async fn canonicalise(
         match resolver.service_principals_by_name_or_app_id(&apps).await {
             Ok(found) => {
                 for (text, object) in found {
-                    canonical.insert(key(RefKind::Application, &text), object.name.clone());
-                    canonical.insert(key(RefKind::ServicePrincipal, &text), object.name.clone());
+                    names.insert(object.id.to_ascii_lowercase(), object.name.clone());
+                    if let Some(app_id) = &object.app_id {
+                        names.insert(app_id.to_ascii_lowercase(), object.name.clone());
+                        canonical.insert(key(RefKind::Application, &text), app_id.clone());
+                    }
+                    canonical.insert(key(RefKind::ServicePrincipal, &text), object.id.clone());
                 }
             }
             Err(GraphError::Resolve(e)) => {
@@ -243,17 +250,17 @@ pub async fn canonicalise(
     if uses.iter().any(|u| u.kind == RefKind::Role) {
         let catalog = resolver.roles().await?;
         for u in uses.iter().filter(|u| u.kind == RefKind::Role) {
-            let name = if is_guid(&u.text) {
-                catalog.name(&u.text).map(String::from)
+            let id = if is_guid(&u.text) {
+                catalog.name(&u.text).map(|_| u.text.to_ascii_lowercase())
             } else {
-                catalog
-                    .template_id(&u.text)
-                    .and_then(|id| catalog.name(id))
-                    .map(String::from)
+                catalog.template_id(&u.text).map(str::to_ascii_lowercase)
             };
-            match name {
-                Some(n) => {
-                    canonical.insert(key(RefKind::Role, &u.text), n);
+            match id {
+                Some(id) => {
+                    if let Some(name) = catalog.name(&id) {
+                        names.insert(id.clone(), name.to_string());
+                    }
+                    canonical.insert(key(RefKind::Role, &u.text), id);
                 }
                 None => bad.push(BadReference {
                     at: u.clone(),
@@ -279,6 +286,10 @@ pub async fn canonicalise(
                 n.clone(),
             )
         }))
+        .collect();
+    let live_by_name: BTreeMap<(Kind, String), String> = live_ids
+        .iter()
+        .map(|((k, id), n)| ((*k, n.to_ascii_lowercase()), id.clone()))
         .collect();
     let live_names: BTreeSet<(Kind, String)> = live_ids
         .iter()
@@ -311,15 +322,18 @@ pub async fn canonicalise(
             if u.text == "00000000-0000-0000-0000-000000000000" {
                 continue;
             }
-            match live_ids.get(&(kind, lower)) {
+            match live_ids.get(&(kind, lower.clone())) {
                 Some(name) => {
-                    canonical.insert(key(u.kind, &u.text), name.clone());
+                    names.insert(lower, name.clone());
                 }
                 None => bad.push(BadReference {
                     at: u.clone(),
                     message: format!("no {} has the id {} in the tenant", u.kind.noun(), u.text),
                 }),
             }
+        } else if let Some(id) = live_by_name.get(&(kind, lower.clone())) {
+            names.insert(id.to_ascii_lowercase(), u.text.clone());
+            canonical.insert(key(u.kind, &u.text), id.clone());
         } else if !declared.contains(&(kind, lower.clone())) && !live_names.contains(&(kind, lower))
         {
             bad.push(BadReference {
@@ -354,23 +368,30 @@ pub async fn canonicalise(
             _ => {}
         }
     }
-    serde_json::from_value(json).map_err(|e| {
+    let canonical_desired = serde_json::from_value(json).map_err(|e| {
         DesiredRefError::Graph(GraphError::InvalidResponse {
             method: String::new(),
             path: String::new(),
             detail: format!("internal: the configuration did not survive canonicalisation: {e}"),
         })
-    })
+    })?;
+    Ok((canonical_desired, names))
 }
 
-/// The outcome of a strict look-up, per name: found, or why not.
+/// The outcome of a strict look-up, per name: its id, or why not.
 #[allow(clippy::type_complexity)]
 fn outcomes(
     names: &[String],
     found: Result<HashMap<String, String>, GraphError>,
-) -> Result<Vec<(String, Result<(), String>)>, GraphError> {
+) -> Result<Vec<(String, Result<String, String>)>, GraphError> {
     match found {
-        Ok(_) => Ok(names.iter().map(|n| (n.clone(), Ok(()))).collect()),
+        Ok(ids) => Ok(names
+            .iter()
+            .map(|n| match ids.get(&n.to_ascii_lowercase()) {
+                Some(id) => (n.clone(), Ok(id.clone())),
+                None => (n.clone(), Err(format!("{n:?} was not found in the tenant"))),
+            })
+            .collect()),
         Err(GraphError::Resolve(e)) => {
             let failures: HashMap<String, String> = split(&e)
                 .into_iter()
@@ -380,7 +401,7 @@ fn outcomes(
                 .iter()
                 .map(|n| match failures.get(&n.to_ascii_lowercase()) {
                     Some(m) => (n.clone(), Err(m.clone())),
-                    None => (n.clone(), Ok(())),
+                    None => (n.clone(), Err(format!("{n:?} could not be checked: {e}"))),
                 })
                 .collect())
         }

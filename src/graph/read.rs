@@ -28,8 +28,12 @@ pub struct LiveObject {
 /// The tenant as read.
 #[derive(Debug, Default)]
 pub struct Live {
-    /// The tenant in the model's terms, references named.
+    /// The tenant in the model's terms, references named (what export writes).
     pub model: Desired,
+    /// The tenant in the model's terms, references as Graph's ids (what plans compare).
+    pub model_ids: Desired,
+    /// The display name of every id the read met, for showing ids to people.
+    pub names: HashMap<String, String>,
     /// Every managed object read, in kind order then by name.
     pub objects: Vec<LiveObject>,
     /// What the model cannot express yet, per object.
@@ -192,6 +196,13 @@ pub async fn read_tenant(
                 None
             },
         };
+        add(&mut live.model_ids, kind, Value::Object(json.clone())).map_err(|e| {
+            ReadTenantError::Shape {
+                address: address.clone(),
+                id: id.clone(),
+                message: e.to_string(),
+            }
+        })?;
         kinds::name_references(kind, &mut json, &directory).map_err(|source| {
             ReadTenantError::Unresolved {
                 address: address.clone(),
@@ -220,6 +231,14 @@ pub async fn read_tenant(
         }
     }
     sort(&mut live.model);
+    sort(&mut live.model_ids);
+    live.names = directory.all();
+    for object in &live.objects {
+        if let Some(name) = &object.address.name {
+            live.names
+                .insert(object.id.to_ascii_lowercase(), name.clone());
+        }
+    }
     live.objects
         .sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.id.cmp(&b.id)));
     Ok(live)
@@ -303,6 +322,23 @@ struct Names {
     roles: HashMap<String, String>,
     locations: HashMap<String, String>,
     strengths: HashMap<String, String>,
+}
+
+impl Names {
+    /// Every id → name known, whatever its kind.
+    fn all(&self) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        for map in [
+            &self.objects,
+            &self.applications,
+            &self.roles,
+            &self.locations,
+            &self.strengths,
+        ] {
+            out.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        out
+    }
 }
 
 impl Directory for Names {

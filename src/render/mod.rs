@@ -32,6 +32,7 @@ pub enum Mode {
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     by_id: HashMap<String, String>,
+    pending: Vec<String>,
 }
 
 impl Names {
@@ -42,7 +43,15 @@ impl Names {
                 .into_iter()
                 .map(|(id, name)| (id.to_ascii_lowercase(), name))
                 .collect(),
+            pending: Vec::new(),
         }
+    }
+
+    /// Marks the names of objects the plan creates: references to them print
+    /// `"Name" (known after apply)`.
+    pub fn with_pending(mut self, names: Vec<String>) -> Self {
+        self.pending = names;
+        self
     }
 
     /// No names known: references print as they are.
@@ -57,6 +66,9 @@ impl Names {
 
     /// `text` with a known GUID shown as `Name (3f0c2a1b…)`; anything else unchanged.
     fn label(&self, text: &str) -> String {
+        if self.pending.iter().any(|p| p == text) {
+            return format!("{} (known after apply)", printable(text));
+        }
         match self.get(text).filter(|_| is_guid(text)) {
             Some(name) => format!("{} ({})", printable(name), short_id(text)),
             None => text.to_string(),
