@@ -1,6 +1,6 @@
 //! The declared side of a plan, checked against the tenant: every name must name exactly one
-//! object, and every id is replaced by the name the tenant reader uses, so declared and live
-//! references compare in one form. A name that does not resolve is never sent anywhere.
+//! object and is replaced by that object's id, so declared and live references compare in
+//! Graph's own form. A name that does not resolve is never sent anywhere.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
