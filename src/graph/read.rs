@@ -1,6 +1,6 @@
 //! Reading the live tenant into the model: every requested kind, with its references both as
-//! Graph's ids and named, in as
-//! few requests as Graph allows (collections in pages, look-ups in batches).
+//! Graph's ids and named, in as few requests as Graph allows (collections in pages, look-ups
+//! in batches).
 //!
 //! A failed read of any kind fails the whole read: nothing downstream ever sees a partial
 //! tenant as if it were whole.
