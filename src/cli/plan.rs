@@ -151,16 +151,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
-    let runtime = super::runtime()?;
-    let planned = runtime.block_on(async {
-        let target = args.target.connect().await?;
-        let planned = planning::compute(&target.client, &loaded, &options).await;
-        args.target.graph.print_stats(&target.client);
-        if let Some(sandbox) = target.sandbox {
-            sandbox.shutdown().await;
-        }
-        planned
-    })?;
+    let planned = args.target.plan(&loaded, &options)?;
     let names = names(&planned);
     let Planned { plan, live, .. } = planned;
     print(&plan, Mode::Plan, args.format, &names)?;

@@ -79,6 +79,22 @@ impl TargetArgs {
     }
 }
 
+impl TargetArgs {
+    /// Connects, reads the tenant and plans, then lets go of the connection (and of the
+    /// sandbox, for --sandbox); prints request statistics when asked.
+    pub fn plan(&self, loaded: &Loaded, options: &PlanOptions) -> Result<Planned, CommandError> {
+        super::runtime()?.block_on(async {
+            let target = self.connect().await?;
+            let planned = compute(&target.client, loaded, options).await;
+            self.graph.print_stats(&target.client);
+            if let Some(sandbox) = target.sandbox {
+                sandbox.shutdown().await;
+            }
+            planned
+        })
+    }
+}
+
 /// Loads policy files, printing diagnostics; errors stop the command.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, CommandError> {
     let loaded = config::load(paths);
