@@ -491,3 +491,69 @@ async fn a_failed_write_is_reported_with_graphs_error_its_dependents_skipped_and
     );
     sandbox.shutdown().await;
 }
+
+/// Runs `steward ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`.
+#[cfg(unix)]
+fn on_terminal(dir: &Path, args: &str, url: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let command = format!(
+        "NO_COLOR=1 STEWARD_GRAPH_URL={url} STEWARD_GRAPH_TOKEN={} {} {args}",
+        common::TOKEN,
+        env!("CARGO_BIN_EXE_steward")
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a pseudo-terminal");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(answer.as_bytes()).ok();
+    }
+    let out = child.wait_with_output().expect("the command ran");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_apply_asks_and_only_yes_applies() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    let dir = small(&scratch, "disabled");
+    let path = scratch.path().to_path_buf();
+    let args = format!("apply {dir}");
+    let (path2, url2, args2) = (path.clone(), url.clone(), args.clone());
+    let (code, screen) =
+        tokio::task::spawn_blocking(move || on_terminal(&path2, &args2, &url2, "no\n"))
+            .await
+            .expect("ran");
+    assert!(
+        screen.contains("Only 'yes' will be accepted to approve."),
+        "{screen}"
+    );
+    assert!(screen.contains("Apply cancelled."), "{screen}");
+    assert_eq!(code, 1);
+    assert!(
+        !ca_policies(&url)
+            .await
+            .iter()
+            .any(|p| p["displayName"] == "Block the lab network")
+    );
+
+    let (code, screen) =
+        tokio::task::spawn_blocking(move || on_terminal(&path, &args, &url, "yes\n"))
+            .await
+            .expect("ran");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed."),
+        "{screen}"
+    );
+    sandbox.shutdown().await;
+}
