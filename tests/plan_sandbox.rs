@@ -291,3 +291,28 @@ fn plan_with_the_sandbox_flag_runs_the_quick_start() {
         "the sandbox tenant is kept"
     );
 }
+
+#[test]
+fn the_sandbox_flag_wins_over_graph_settings_in_the_environment() {
+    let scratch = Scratch::new();
+    scratch.write("p/s.kdl", "security-defaults {\n    is-enabled #false\n}\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["plan", "p", "--sandbox"])
+        .current_dir(scratch.path())
+        .env("NO_COLOR", "1")
+        .env("STEWARD_GRAPH_URL", "https://graph.microsoft.com")
+        .env("STEWARD_AUTH", "secret")
+        .output()
+        .expect("run steward");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.ends_with("No changes. The tenant matches the configuration.\n"),
+        "{stdout}"
+    );
+}

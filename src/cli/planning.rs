@@ -25,8 +25,9 @@ pub const SANDBOX_STATE: &str = ".steward/sandbox.json";
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
     /// Run against a local sandbox tenant ("Contoso", kept in .steward/sandbox.json) instead
-    /// of Microsoft Graph: try the whole workflow without touching a real tenant.
-    #[arg(long, conflicts_with_all = ["graph_url", "auth"])]
+    /// of Microsoft Graph: try the whole workflow without touching a real tenant. Graph and
+    /// sign-in settings (flags and environment) are ignored.
+    #[arg(long)]
     pub sandbox: bool,
     #[command(flatten)]
     pub graph: GraphArgs,
