@@ -55,7 +55,7 @@ async fn the_pack_applies_and_the_tenant_converges() {
     assert!(
         applied
             .stdout
-            .contains("Apply complete! Resources: 9 added, 4 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 7 added, 4 changed, 0 destroyed."),
         "{}",
         applied.stdout
     );
@@ -86,9 +86,9 @@ async fn the_pack_applies_and_the_tenant_converges() {
             .iter()
             .all(|l| l["request_id"].is_string() && l["status"].as_u64().is_some_and(|s| s < 300))
     );
-    // 9 creates, CA002's PATCH, the authorization and SharePoint PATCHes, and the methods
+    // 7 creates, CA002's PATCH, the authorization and SharePoint PATCHes, and the methods
     // policy (its own PATCH plus one per changed method: fido2, authenticator, sms, TAP).
-    assert_eq!(lines.len(), 17, "{journal}");
+    assert_eq!(lines.len(), 15, "{journal}");
     sandbox.shutdown().await;
 }
 

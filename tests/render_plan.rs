@@ -96,6 +96,7 @@ fn ids(entries: &[(&str, &str)]) -> LiveIds {
                 Address {
                     kind: Kind::ConditionalAccessPolicy,
                     name: Some(name.to_string()),
+                    pin: None,
                 },
                 id.to_string(),
             )

@@ -20,6 +20,8 @@ pub fn render_diagnostic(diagnostic: &Diagnostic, colour: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
+        // GUIDs, UPNs and paths stay whole on one line, where they can be copied.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_context_lines(1);
     let mut out = String::new();
     if handler.render_report(&mut out, diagnostic).is_err() {
@@ -43,4 +45,18 @@ pub fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// Tenant text on one line, control characters escaped, so a display name cannot break a
+/// comment or drive the terminal.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

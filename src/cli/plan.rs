@@ -125,7 +125,9 @@ pub fn names(planned: &Planned) -> Names {
         })
         .filter_map(|r| r.name.clone())
         .collect();
-    Names::new(planned.names.clone()).with_pending(pending)
+    Names::new(planned.names.clone())
+        .with_pending(pending)
+        .with_orphans(&planned.plan.orphans)
 }
 
 /// Prints a plan in `format`.

@@ -13,7 +13,7 @@ use crate::config::{self, Diagnostic, Loaded};
 use crate::graph::desired::{DesiredRefError, canonicalise};
 use crate::graph::read::{Live, read_tenant};
 use crate::graph::{ClientConfig, Credential, GraphClient, Resolver, Secret};
-use crate::model::plan::Plan;
+use crate::model::plan::{Plan, Unmanaged};
 use crate::model::{Kind, PruneKind};
 use crate::reconcile::{self, LiveIds, PlanOptions};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
@@ -154,21 +154,21 @@ pub async fn compute(
         Err(DesiredRefError::Unresolved(bad)) => {
             let diagnostics: Vec<Diagnostic> = bad
                 .iter()
-                .map(|b| match loaded.origins.get(&b.at.address) {
+                .map(|b| match loaded.origins.get(&b.address) {
                     Some(origin) => Diagnostic::error(
                         "steward::unresolved",
                         &origin.file,
-                        origin.span_of(&b.at.pointer),
-                        format!("{}: {}", b.at.address, b.message),
+                        origin.span_of(&b.pointer),
+                        format!("{}: {}", b.address, b.message),
                         "does not resolve",
                     )
                     .with_help("fix the name (UPNs and display names as the tenant has them), or reference the object by id"),
-                    None => Diagnostic::unlocated("steward::unresolved", format!("{}: {}", b.at.address, b.message)),
+                    None => Diagnostic::unlocated("steward::unresolved", format!("{}: {}", b.address, b.message)),
                 })
                 .collect();
             print_diagnostics(&diagnostics);
             return Err(CommandError::User(format!(
-                "{} reference(s) in the files do not resolve in the tenant; nothing was planned",
+                "{} declaration(s) in the files do not resolve in the tenant; nothing was planned",
                 bad.len()
             )));
         }
@@ -179,12 +179,24 @@ pub async fn compute(
     let ids: LiveIds = live
         .objects
         .iter()
-        .filter(|o| !o.id.is_empty())
+        .filter(|o| !o.id.is_empty() && o.address.name.is_none())
         .map(|o| (o.address.clone(), o.id.clone()))
         .collect();
     names.extend(live.names.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let plan = reconcile::plan(&desired, &live.model_ids, &ids, options)
+    let mut plan = reconcile::plan(&desired, &live.model_ids, &ids, options)
         .map_err(|e| CommandError::User(e.to_string()))?;
+    plan.orphans = live.orphans.clone();
+    plan.unmanaged.extend(
+        live.unsupported
+            .iter()
+            .filter(|u| kinds.contains(&u.kind) && u.kind.arity() == crate::model::Arity::Named)
+            .map(|u| Unmanaged {
+                kind: u.kind,
+                name: u.name.clone(),
+                id: u.id.clone(),
+                unsupported: Some(u.reason.clone()),
+            }),
+    );
     Ok(Planned {
         plan,
         live,

@@ -35,6 +35,9 @@ enum SeedArg {
     Demo,
     /// A tenant with Microsoft's built-in objects only.
     Empty,
+    /// The demo tenant with what real tenants hold: policies excluding deleted users and
+    /// groups, duplicate and case-variant names, a named location type steward does not model.
+    Messy,
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,6 +104,7 @@ fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
         seed: match args.seed {
             SeedArg::Demo => Seed::Demo,
             SeedArg::Empty => Seed::Empty,
+            SeedArg::Messy => Seed::Messy,
         },
         page_size: args.page_size,
         latency_ms: args.latency_ms,

@@ -436,9 +436,11 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         json.insert("displayName".into(), Value::String(text.clone()));
         spans.insert("/displayName".into(), *span);
     }
-    let address = Address {
-        kind,
-        name: display_name.as_ref().map(|(n, _)| n.clone()),
+    let address = Address::of(kind, &json);
+    // Display names identify resources case-insensitively, as they match the tenant's.
+    let identity = Address {
+        name: address.name.as_deref().map(str::to_lowercase),
+        ..address.clone()
     };
     let origin = Origin {
         file: file.clone(),
@@ -446,7 +448,7 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         spans,
     };
     if kind.arity() != Arity::Repeated {
-        if let Some((first_file, first_span)) = declared.first.get(&address) {
+        if let Some((first_file, first_span)) = declared.first.get(&identity) {
             let what = match &address.name {
                 Some(n) => format!("{kind} {n:?}"),
                 None => format!("`{kind}`"),
@@ -475,17 +477,17 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         }
         declared
             .first
-            .insert(address.clone(), (file.clone(), node.name().span()));
+            .insert(identity, (file.clone(), node.name().span()));
     }
-    if let Err(findings) = add_resource(&mut loaded.desired, kind, Value::Object(json)) {
-        for finding in findings {
-            loaded
-                .diagnostics
-                .push(finding_diagnostic(&finding, &origin));
-        }
-        return;
+    let added = add_resource(&mut loaded.desired, kind, Value::Object(json));
+    let (Ok(findings) | Err(findings)) = &added;
+    for finding in findings {
+        loaded
+            .diagnostics
+            .push(finding_diagnostic(finding, &origin));
     }
-    if kind.arity() != Arity::Repeated {
+    // A resource with warnings only is loaded, counted, read and planned like any other.
+    if added.is_ok() && kind.arity() != Arity::Repeated {
         loaded.origins.insert(address, origin);
     }
 }
@@ -502,9 +504,13 @@ fn from_json<T: DeserializeOwned>(json: Value) -> Result<T, Vec<Finding>> {
     })
 }
 
-/// Adds a converted resource to the model, running the kind's own checks. Findings that are
-/// only warnings still add the resource.
-fn add_resource(desired: &mut Desired, kind: Kind, json: Value) -> Result<(), Vec<Finding>> {
+/// Adds a converted resource to the model, running the kind's own checks, and returns their
+/// findings; `Err` when the resource could not be added at all.
+fn add_resource(
+    desired: &mut Desired,
+    kind: Kind,
+    json: Value,
+) -> Result<Vec<Finding>, Vec<Finding>> {
     let findings = match kind {
         Kind::EmergencyAccess => {
             desired.emergency_access = Some(from_json(json)?);
@@ -557,11 +563,7 @@ fn add_resource(desired: &mut Desired, kind: Kind, json: Value) -> Result<(), Ve
             findings
         }
     };
-    if findings.is_empty() {
-        Ok(())
-    } else {
-        Err(findings)
-    }
+    Ok(findings)
 }
 
 fn finding_diagnostic(finding: &Finding, origin: &Origin) -> Diagnostic {
@@ -596,6 +598,7 @@ fn check_configuration(loaded: &mut Loaded) {
         let address = Address {
             kind: Kind::ConditionalAccessPolicy,
             name: Some(policy.display_name.clone()),
+            pin: policy.id.as_deref().map(str::to_ascii_lowercase),
         };
         let Some(origin) = loaded.origins.get(&address) else {
             continue;
@@ -645,11 +648,10 @@ fn check_configuration(loaded: &mut Loaded) {
         }
     }
     for (policy, finding) in checks::configuration(&loaded.desired) {
-        let address = Address {
-            kind: Kind::ConditionalAccessPolicy,
-            name: Some(policy),
-        };
-        if let Some(origin) = loaded.origins.get(&address) {
+        let origin = loaded.origins.iter().find(|(a, _)| {
+            a.kind == Kind::ConditionalAccessPolicy && a.name.as_deref() == Some(policy.as_str())
+        });
+        if let Some((_, origin)) = origin {
             diagnostics.push(finding_diagnostic(&finding, origin));
         }
     }

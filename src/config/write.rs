@@ -20,6 +20,11 @@ pub fn resource(kind: Kind, json: &Map<String, Value>) -> String {
             .unwrap_or_default();
         out.push(' ');
         out.push_str(&quote(name));
+        // A pin, for objects whose display name the tenant does not hold once only.
+        if let Some(id) = json.get("id").and_then(Value::as_str) {
+            out.push_str(" id=");
+            out.push_str(&quote(id));
+        }
     }
     let body = fields(shape, json, 1, &["displayName", "id", "renamedFrom"]);
     if body.is_empty() {

@@ -189,10 +189,11 @@ impl<'a> GraphExecutor<'a> {
                 id.clone(),
             );
         }
+        // By id: two tenant objects may share an address (a display name).
         let live_raw = live
             .objects
             .iter()
-            .map(|o| (o.address.to_string(), o.raw.clone()))
+            .map(|o| (o.id.to_ascii_lowercase(), o.raw.clone()))
             .collect();
         Ok(GraphExecutor {
             client,
@@ -223,7 +224,7 @@ impl<'a> GraphExecutor<'a> {
             Action::Update => {
                 let raw = self
                     .live_raw
-                    .get(&change.address)
+                    .get(&id.to_ascii_lowercase())
                     .cloned()
                     .unwrap_or(Value::Null);
                 write::update(change.kind, &id, &after, &raw, Some(&change.changes), self)

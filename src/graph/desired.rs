@@ -2,13 +2,13 @@
 //! object and is replaced by that object's id, so declared and live references compare in
 //! Graph's own form. A name that does not resolve is never sent anywhere.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::kinds::{WELL_KNOWN_IDS, map_refs, walk_refs};
 use super::read::Live;
-use super::{GraphError, ResolveError, Resolver};
+use super::{GraphError, Lookup, Resolver};
 use crate::model::reference::{RefKind, is_guid};
 use crate::model::{Address, Arity, Desired, Kind};
 
@@ -25,11 +25,14 @@ pub struct RefUse {
     pub text: String,
 }
 
-/// A declared reference that names nothing, or more than one thing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A declaration that names nothing, or more than one thing, in the tenant: a reference, or
+/// the resource's own name or pinned id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BadReference {
-    /// Where it is used.
-    pub at: RefUse,
+    /// The declared resource.
+    pub address: Address,
+    /// JSON pointer of the offending value in the resource's model form.
+    pub pointer: String,
     /// What is wrong and what to do.
     pub message: String,
 }
@@ -69,52 +72,154 @@ fn resources(json: &Value, field: &str) -> Vec<Value> {
     }
 }
 
-/// Every reference a configuration makes.
-pub fn uses(desired: &Desired) -> Vec<RefUse> {
+/// Every declared resource's address and JSON form.
+fn declarations(desired: &Desired) -> Vec<(Address, Map<String, Value>)> {
     let json = serde_json::to_value(desired).unwrap_or_default();
     let mut out = Vec::new();
     for (field, kind) in FIELDS {
-        let shape = kind.root_shape();
         for resource in resources(&json, field) {
-            let address = Address {
-                kind: *kind,
-                name: (kind.arity() == Arity::Named)
-                    .then(|| {
-                        resource
-                            .get("displayName")
-                            .and_then(Value::as_str)
-                            .map(String::from)
-                    })
-                    .flatten(),
-            };
-            walk_refs(
-                shape,
-                &resource,
-                &mut |k, text, pointer| {
-                    let special = k
-                        .special_values()
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case(text));
-                    if !special && !WELL_KNOWN_IDS.contains(&text) {
-                        out.push(RefUse {
-                            address: address.clone(),
-                            pointer: pointer.to_string(),
-                            kind: k,
-                            text: text.to_string(),
-                        });
-                    }
-                },
-                "",
-            );
+            if let Value::Object(map) = resource {
+                out.push((Address::of(*kind, &map), map));
+            }
         }
     }
     out
+}
+
+/// Every reference a configuration makes.
+pub fn uses(desired: &Desired) -> Vec<RefUse> {
+    let mut out = Vec::new();
+    for (address, resource) in declarations(desired) {
+        walk_refs(
+            address.kind.root_shape(),
+            &Value::Object(resource),
+            &mut |k, text, pointer| {
+                let special = k
+                    .special_values()
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(text));
+                if !special && !WELL_KNOWN_IDS.contains(&text) {
+                    out.push(RefUse {
+                        address: address.clone(),
+                        pointer: pointer.to_string(),
+                        kind: k,
+                        text: text.to_string(),
+                    });
+                }
+            },
+            "",
+        );
+    }
+    out
+}
+
+/// Checks that every declared resource names at most one tenant object: its pinned id exists,
+/// its display name (case-insensitively) is not shared, and what it names can be modelled.
+pub fn check_identities(desired: &Desired, live: &Live) -> Vec<BadReference> {
+    let mut bad = Vec::new();
+    let unsupported_reason = |kind: Kind, id: &str| {
+        live.unsupported
+            .iter()
+            .find(|u| u.kind == kind && u.id.eq_ignore_ascii_case(id))
+            .map(|u| u.reason.clone())
+    };
+    for (address, json) in declarations(desired) {
+        let kind = address.kind;
+        if !kind.is_resource() {
+            continue;
+        }
+        let mut fail = |pointer: &str, message: String| {
+            bad.push(BadReference {
+                address: address.clone(),
+                pointer: pointer.to_string(),
+                message,
+            })
+        };
+        if kind.arity() != Arity::Named {
+            if let Some(u) = live.unsupported.iter().find(|u| u.kind == kind) {
+                fail(
+                    "",
+                    format!(
+                        "the tenant's {kind} cannot be managed: {}; nothing was planned",
+                        u.reason
+                    ),
+                );
+            }
+            continue;
+        }
+        if let Some(pin) = &address.pin {
+            match live.by_id(kind, pin) {
+                None => fail(
+                    "/id",
+                    format!(
+                        "no {kind} has id {pin} in the tenant; remove id=\"…\" to create the object, or pin an id the tenant has"
+                    ),
+                ),
+                Some(entry) => {
+                    if let Some(reason) = unsupported_reason(kind, &entry.id) {
+                        fail(
+                            "/id",
+                            format!(
+                                "{kind} {:?} ({}) cannot be managed: {reason}",
+                                entry.name, entry.id
+                            ),
+                        );
+                    }
+                }
+            }
+            continue;
+        }
+        let names =
+            std::iter::once(("/displayName", address.name.clone())).chain(std::iter::once((
+                "/renamedFrom",
+                json.get("renamedFrom")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+            )));
+        for (pointer, name) in names {
+            let Some(name) = name else { continue };
+            let found = live.named(kind, &name);
+            match found.as_slice() {
+                [] => continue,
+                [one] => {
+                    if let Some(reason) = unsupported_reason(kind, &one.id) {
+                        fail(
+                            pointer,
+                            format!(
+                                "{kind} {:?} ({}) cannot be managed: {reason}",
+                                one.name, one.id
+                            ),
+                        );
+                    }
+                }
+                several => {
+                    let mut ids: Vec<&str> = several.iter().map(|e| e.id.as_str()).collect();
+                    ids.sort();
+                    fail(
+                        pointer,
+                        format!(
+                            "{kind} name {name:?} is used by {} objects in the tenant (ids: {}); pin the one this declaration means with id=\"…\", or rename the other in the portal",
+                            ids.len(),
+                            ids.join(", ")
+                        ),
+                    );
+                }
+            }
+            // A declaration found under its own name is not looked up under its old one.
+            break;
+        }
+    }
+    bad
 }
 
 /// Checks every declared reference against the tenant and returns the configuration with every
 /// name replaced by the id it names — the form the plan compares in, since the tenant reports
 /// ids — and the display name of every id, for showing ids to people. Names of objects the
 /// plan itself creates stay names (their ids are known only after apply).
+///
+/// Each failing reference is reported once, at its own place; a reference that fails does not
+/// make the others fail. Ids of deleted objects that the tenant itself still holds (orphans)
+/// are accepted as they are, so that an exported file plans clean.
 pub async fn canonicalise(
     resolver: &Resolver,
     desired: &Desired,
@@ -123,7 +228,7 @@ pub async fn canonicalise(
     let uses = uses(desired);
     let mut names: HashMap<String, String> = HashMap::new();
     let mut canonical: HashMap<(RefKind, String), String> = HashMap::new();
-    let mut bad: Vec<BadReference> = Vec::new();
+    let mut bad: Vec<BadReference> = check_identities(desired, live);
     let key = |k: RefKind, t: &str| (k, t.to_ascii_lowercase());
     let wanted = |pred: &dyn Fn(&RefUse) -> bool| -> Vec<String> {
         let set: BTreeSet<String> = uses
@@ -133,19 +238,24 @@ pub async fn canonicalise(
             .collect();
         set.into_iter().collect()
     };
-    let fail = |bad: &mut Vec<BadReference>, kind: RefKind, text: &str, message: String| {
+    let orphans: BTreeSet<String> = live
+        .orphans
+        .iter()
+        .map(|o| o.id.to_ascii_lowercase())
+        .collect();
+    let fail = |bad: &mut Vec<BadReference>, kinds: &[RefKind], text: &str, message: &str| {
         for u in uses
             .iter()
-            .filter(|u| u.kind == kind && u.text.eq_ignore_ascii_case(text))
+            .filter(|u| kinds.contains(&u.kind) && u.text.eq_ignore_ascii_case(text))
         {
             bad.push(BadReference {
-                at: u.clone(),
-                message: message.clone(),
+                address: u.address.clone(),
+                pointer: u.pointer.clone(),
+                message: message.to_string(),
             });
         }
     };
 
-    // Directory objects by id (users, groups, service principals, method targets).
     let object_kinds = [
         RefKind::User,
         RefKind::Group,
@@ -153,102 +263,156 @@ pub async fn canonicalise(
         RefKind::MethodTarget,
     ];
     let ids = wanted(&|u| object_kinds.contains(&u.kind) && is_guid(&u.text));
-    if !ids.is_empty() {
-        let (found, missing) = resolver.try_names_for_ids(&ids).await?;
-        for (id, object) in found {
-            names.insert(id.to_ascii_lowercase(), object.name.clone());
-        }
-        for id in missing {
-            for k in object_kinds {
-                fail(
-                    &mut bad,
-                    k,
-                    &id,
-                    format!("no {} has the id {id} in the tenant", k.noun()),
-                );
-            }
-        }
-    }
-
-    // Users by UPN (and method targets of target-type user).
     let upns = wanted(&|u| {
         !is_guid(&u.text)
             && (u.kind == RefKind::User
                 || (u.kind == RefKind::MethodTarget && u.text.contains('@')))
     });
-    let found = if upns.is_empty() {
-        Ok(HashMap::new())
-    } else {
-        resolver.users_by_upn(&upns).await
-    };
-    for (upn, outcome) in outcomes(&upns, found)? {
-        match outcome {
-            Ok(id) => {
-                names.insert(id.to_ascii_lowercase(), upn.clone());
-                canonical.insert(key(RefKind::User, &upn), id.clone());
-                canonical.insert(key(RefKind::MethodTarget, &upn), id);
-            }
-            Err(message) => {
-                fail(&mut bad, RefKind::User, &upn, message.clone());
-                fail(&mut bad, RefKind::MethodTarget, &upn, message);
-            }
-        }
-    }
-
-    // Groups by display name.
     let groups = wanted(&|u| {
         !is_guid(&u.text)
             && (u.kind == RefKind::Group
                 || (u.kind == RefKind::MethodTarget && !u.text.contains('@')))
     });
-    let found = if groups.is_empty() {
-        Ok(HashMap::new())
-    } else {
-        resolver.groups_by_name(&groups).await
-    };
-    for (name, outcome) in outcomes(&groups, found)? {
+    let apps = wanted(&|u| {
+        u.kind == RefKind::Application || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
+    });
+    let needs_roles = uses.iter().any(|u| u.kind == RefKind::Role);
+    // Every kind of look-up at once: they do not depend on each other.
+    let (by_id, by_upn, by_group, by_app, roles) = futures::join!(
+        async {
+            if ids.is_empty() {
+                Ok((HashMap::new(), Vec::new()))
+            } else {
+                resolver.try_names_for_ids(&ids).await
+            }
+        },
+        async {
+            if upns.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.users_by_upn_each(&upns).await
+            }
+        },
+        async {
+            if groups.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.groups_by_name_each(&groups).await
+            }
+        },
+        async {
+            if apps.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.service_principals_each(&apps).await
+            }
+        },
+        async {
+            if needs_roles {
+                resolver.roles().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+
+    // Directory objects by id (users, groups, service principals, method targets).
+    let (found, missing) = by_id?;
+    for (id, object) in found {
+        names.insert(id.to_ascii_lowercase(), object.name.clone());
+    }
+    for id in missing {
+        if orphans.contains(&id.to_ascii_lowercase()) {
+            continue;
+        }
+        for k in object_kinds {
+            fail(
+                &mut bad,
+                &[k],
+                &id,
+                &format!("no {} has the id {id} in the tenant", k.noun()),
+            );
+        }
+    }
+
+    // Users by UPN (and method targets of target-type user).
+    for (upn, outcome) in by_upn? {
         match outcome {
-            Ok(id) => {
-                names.insert(id.to_ascii_lowercase(), name.clone());
+            Lookup::Found(id) => {
+                names.insert(id.to_ascii_lowercase(), spelled(&upns, &upn));
+                canonical.insert(key(RefKind::User, &upn), id.clone());
+                canonical.insert(key(RefKind::MethodTarget, &upn), id);
+            }
+            _ => fail(
+                &mut bad,
+                &[RefKind::User, RefKind::MethodTarget],
+                &upn,
+                &format!(
+                    "user {:?} does not exist in the tenant; check the user principal name, or reference the user by object id",
+                    spelled(&upns, &upn)
+                ),
+            ),
+        }
+    }
+
+    // Groups by display name.
+    for (name, outcome) in by_group? {
+        let shown = spelled(&groups, &name);
+        match outcome {
+            Lookup::Found(id) => {
+                names.insert(id.to_ascii_lowercase(), shown);
                 canonical.insert(key(RefKind::Group, &name), id.clone());
                 canonical.insert(key(RefKind::MethodTarget, &name), id);
             }
-            Err(message) => {
-                fail(&mut bad, RefKind::Group, &name, message.clone());
-                fail(&mut bad, RefKind::MethodTarget, &name, message);
-            }
+            Lookup::Missing => fail(
+                &mut bad,
+                &[RefKind::Group, RefKind::MethodTarget],
+                &name,
+                &format!(
+                    "group {shown:?} does not exist in the tenant; check the display name, or reference the group by object id"
+                ),
+            ),
+            Lookup::Ambiguous(ids) => fail(
+                &mut bad,
+                &[RefKind::Group, RefKind::MethodTarget],
+                &name,
+                &ambiguous("group", &shown, &ids),
+            ),
         }
     }
 
     // Applications and service principals by name or appId.
-    let apps = wanted(&|u| {
-        u.kind == RefKind::Application || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
-    });
-    if !apps.is_empty() {
-        match resolver.service_principals_by_name_or_app_id(&apps).await {
-            Ok(found) => {
-                for (text, object) in found {
-                    names.insert(object.id.to_ascii_lowercase(), object.name.clone());
-                    if let Some(app_id) = &object.app_id {
-                        names.insert(app_id.to_ascii_lowercase(), object.name.clone());
-                        canonical.insert(key(RefKind::Application, &text), app_id.clone());
-                    }
-                    canonical.insert(key(RefKind::ServicePrincipal, &text), object.id.clone());
+    for (text, outcome) in by_app? {
+        let shown = spelled(&apps, &text);
+        match outcome {
+            Lookup::Found(object) => {
+                names.insert(object.id.to_ascii_lowercase(), object.name.clone());
+                if let Some(app_id) = &object.app_id {
+                    names.insert(app_id.to_ascii_lowercase(), object.name.clone());
+                    canonical.insert(key(RefKind::Application, &text), app_id.clone());
                 }
+                canonical.insert(key(RefKind::ServicePrincipal, &text), object.id.clone());
             }
-            Err(GraphError::Resolve(e)) => {
-                for (text, message) in split(&e) {
-                    fail(&mut bad, RefKind::Application, &text, message.clone());
-                    fail(&mut bad, RefKind::ServicePrincipal, &text, message);
-                }
-            }
-            Err(e) => return Err(e.into()),
+            Lookup::Missing if is_guid(&text) && orphans.contains(&text) => {}
+            Lookup::Missing => fail(
+                &mut bad,
+                &[RefKind::Application, RefKind::ServicePrincipal],
+                &text,
+                &format!(
+                    "application {shown:?} does not exist in the tenant (no service principal has that name or appId)"
+                ),
+            ),
+            Lookup::Ambiguous(ids) => fail(
+                &mut bad,
+                &[RefKind::Application, RefKind::ServicePrincipal],
+                &text,
+                &ambiguous("application", &shown, &ids),
+            ),
         }
     }
 
     // Roles by name or template id.
-    if uses.iter().any(|u| u.kind == RefKind::Role) {
-        let catalog = resolver.roles().await?;
+    if let Some(catalog) = roles? {
         for u in uses.iter().filter(|u| u.kind == RefKind::Role) {
             let id = if is_guid(&u.text) {
                 catalog.name(&u.text).map(|_| u.text.to_ascii_lowercase())
@@ -262,49 +426,28 @@ pub async fn canonicalise(
                     }
                     canonical.insert(key(RefKind::Role, &u.text), id);
                 }
+                None if is_guid(&u.text) && orphans.contains(&u.text.to_ascii_lowercase()) => {}
                 None => bad.push(BadReference {
-                    at: u.clone(),
+                    address: u.address.clone(),
+                    pointer: u.pointer.clone(),
                     message: format!("no directory role is called {:?}; use the role's display name as the Entra admin center shows it, or its template id", u.text),
                 }),
             }
         }
     }
 
-    // Named locations and authentication strengths: declared here, or in the tenant.
-    let live_ids: BTreeMap<(Kind, String), String> = live
-        .objects
-        .iter()
-        .filter_map(|o| {
-            Some((
-                (o.address.kind, o.id.to_ascii_lowercase()),
-                o.address.name.clone()?,
-            ))
-        })
-        .chain(live.built_in_strengths.iter().map(|(id, n)| {
-            (
-                (Kind::AuthenticationStrength, id.to_ascii_lowercase()),
-                n.clone(),
-            )
-        }))
-        .collect();
-    let live_by_name: BTreeMap<(Kind, String), String> = live_ids
-        .iter()
-        .map(|((k, id), n)| ((*k, n.to_ascii_lowercase()), id.clone()))
-        .collect();
-    let live_names: BTreeSet<(Kind, String)> = live_ids
-        .iter()
-        .map(|((k, _), n)| (*k, n.to_ascii_lowercase()))
-        .collect();
+    // Named locations and authentication strengths: in the tenant (whatever the files
+    // declare), or declared in the files and created by this plan.
     let declared: BTreeSet<(Kind, String)> = desired
         .named_locations
         .iter()
-        .map(|l| (Kind::NamedLocation, l.display_name.to_ascii_lowercase()))
-        .chain(desired.authentication_strengths.iter().map(|s| {
-            (
-                Kind::AuthenticationStrength,
-                s.display_name.to_ascii_lowercase(),
-            )
-        }))
+        .map(|l| (Kind::NamedLocation, l.display_name.to_lowercase()))
+        .chain(
+            desired
+                .authentication_strengths
+                .iter()
+                .map(|s| (Kind::AuthenticationStrength, s.display_name.to_lowercase())),
+        )
         .collect();
     for u in uses.iter().filter(|u| {
         matches!(
@@ -317,38 +460,49 @@ pub async fn canonicalise(
         } else {
             Kind::AuthenticationStrength
         };
-        let lower = u.text.to_ascii_lowercase();
-        if is_guid(&u.text) {
-            if u.text == "00000000-0000-0000-0000-000000000000" {
-                continue;
-            }
-            match live_ids.get(&(kind, lower.clone())) {
-                Some(name) => {
-                    names.insert(lower, name.clone());
-                }
-                None => bad.push(BadReference {
-                    at: u.clone(),
-                    message: format!("no {} has the id {} in the tenant", u.kind.noun(), u.text),
-                }),
-            }
-        } else if let Some(id) = live_by_name.get(&(kind, lower.clone())) {
-            names.insert(id.to_ascii_lowercase(), u.text.clone());
-            canonical.insert(key(u.kind, &u.text), id.clone());
-        } else if !declared.contains(&(kind, lower.clone())) && !live_names.contains(&(kind, lower))
-        {
+        let mut fail_here = |message: String| {
             bad.push(BadReference {
-                at: u.clone(),
-                message: format!(
-                    "{} {:?} is neither declared in the files nor present in the tenant",
+                address: u.address.clone(),
+                pointer: u.pointer.clone(),
+                message,
+            })
+        };
+        if is_guid(&u.text) {
+            let lower = u.text.to_ascii_lowercase();
+            match live.by_id(kind, &u.text) {
+                Some(entry) => {
+                    names.insert(lower, entry.name.clone());
+                }
+                None if orphans.contains(&lower) => {}
+                None => fail_here(format!(
+                    "no {} has the id {} in the tenant",
                     u.kind.noun(),
                     u.text
-                ),
-            });
+                )),
+            }
+            continue;
+        }
+        let found = live.named(kind, &u.text);
+        match found.as_slice() {
+            [one] => {
+                names.insert(one.id.to_ascii_lowercase(), one.name.clone());
+                canonical.insert(key(u.kind, &u.text), one.id.clone());
+            }
+            [] if declared.contains(&(kind, u.text.to_lowercase())) => {}
+            [] => fail_here(format!(
+                "{} {:?} is neither declared in the files nor present in the tenant",
+                u.kind.noun(),
+                u.text
+            )),
+            several => {
+                let ids: Vec<String> = several.iter().map(|e| e.id.clone()).collect();
+                fail_here(ambiguous(u.kind.noun(), &u.text, &ids));
+            }
         }
     }
 
     if !bad.is_empty() {
-        bad.sort_by(|a, b| (&a.at.address, &a.at.pointer).cmp(&(&b.at.address, &b.at.pointer)));
+        bad.sort();
         bad.dedup();
         return Err(DesiredRefError::Unresolved(bad));
     }
@@ -378,60 +532,22 @@ pub async fn canonicalise(
     Ok((canonical_desired, names))
 }
 
-/// The outcome of a strict look-up, per name: its id, or why not.
-#[allow(clippy::type_complexity)]
-fn outcomes(
-    names: &[String],
-    found: Result<HashMap<String, String>, GraphError>,
-) -> Result<Vec<(String, Result<String, String>)>, GraphError> {
-    match found {
-        Ok(ids) => Ok(names
-            .iter()
-            .map(|n| match ids.get(&n.to_ascii_lowercase()) {
-                Some(id) => (n.clone(), Ok(id.clone())),
-                None => (n.clone(), Err(format!("{n:?} was not found in the tenant"))),
-            })
-            .collect()),
-        Err(GraphError::Resolve(e)) => {
-            let failures: HashMap<String, String> = split(&e)
-                .into_iter()
-                .map(|(n, m)| (n.to_ascii_lowercase(), m))
-                .collect();
-            Ok(names
-                .iter()
-                .map(|n| match failures.get(&n.to_ascii_lowercase()) {
-                    Some(m) => (n.clone(), Err(m.clone())),
-                    None => (n.clone(), Err(format!("{n:?} could not be checked: {e}"))),
-                })
-                .collect())
-        }
-        Err(e) => Err(e),
-    }
+/// The spelling the files used for a lowercase look-up key.
+fn spelled(written: &[String], key: &str) -> String {
+    written
+        .iter()
+        .find(|w| w.to_lowercase() == key)
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
 }
 
-/// Each failing reference of a resolve error, with a message for it alone.
-fn split(error: &ResolveError) -> Vec<(String, String)> {
-    match error {
-        ResolveError::Ambiguous {
-            kind, name, ids, ..
-        } => vec![(
-            name.clone(),
-            format!(
-                "{kind} name {name:?} matches {} objects (ids: {}); reference the one you mean by id",
-                ids.len(),
-                ids.join(", ")
-            ),
-        )],
-        ResolveError::NotFound {
-            kind, references, ..
-        } => references
-            .iter()
-            .map(|r| {
-                (
-                    r.clone(),
-                    format!("{kind} {r:?} does not exist in the tenant"),
-                )
-            })
-            .collect(),
-    }
+/// The message for a name several objects answer to.
+fn ambiguous(noun: &str, name: &str, ids: &[String]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    format!(
+        "{noun} name {name:?} matches {} objects in the tenant (ids: {}); reference the one you mean by id",
+        ids.len(),
+        ids.join(", ")
+    )
 }

@@ -20,5 +20,5 @@ pub use batch::{BatchItem, BatchResult};
 pub use client::{ClientConfig, GraphClient, GraphRequest, GraphResponse, RetryPolicy};
 pub use cloud::{Cloud, validate_endpoint};
 pub use error::{GraphError, HttpError, ResolveError, TransportKind};
-pub use resolve::{DirectoryObject, ObjectKind, Resolver, RoleCatalog};
+pub use resolve::{DirectoryObject, Lookup, ObjectKind, Resolver, RoleCatalog};
 pub use stats::StatsSnapshot;

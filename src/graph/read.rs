@@ -3,17 +3,22 @@
 //! in batches).
 //!
 //! A failed read of any kind fails the whole read: nothing downstream ever sees a partial
-//! tenant as if it were whole.
+//! tenant as if it were whole. The content of what was read never fails it: orphaned ids,
+//! shared names and types steward does not model are kept and listed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::kinds::{self, Directory, ReadError, Unexpressed, authentication_strength};
-use super::{GraphClient, GraphError, Resolver};
+use super::kinds::{self, Directory, Unexpressed, authentication_strength};
+use super::{GraphClient, GraphError, Lookup, ObjectKind, Resolver};
+use crate::model::checks;
+pub use crate::model::plan::Orphan;
 use crate::model::reference::RefKind;
-use crate::model::{Address, Arity, Desired, Kind};
+use crate::model::{Address, Arity, Desired, Finding, Kind, Severity};
 
 /// One object as Graph returned it.
 #[derive(Debug, Clone)]
@@ -26,22 +31,80 @@ pub struct LiveObject {
     pub raw: Value,
 }
 
+/// An object of a kind steward reads whose type or content steward cannot model: listed,
+/// never exported as something that does not validate, never planned against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Unsupported {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its display name.
+    pub name: String,
+    /// Graph's id.
+    pub id: String,
+    /// Why steward cannot model it.
+    pub reason: String,
+}
+
+/// One object of a named kind the read met (dependencies included), for resolving names
+/// and ids in the files whatever they declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// Its kind.
+    pub kind: Kind,
+    /// Graph's id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// False for objects steward cannot model (still referable by id).
+    pub supported: bool,
+}
+
 /// The tenant as read.
 #[derive(Debug, Default)]
 pub struct Live {
-    /// The tenant in the model's terms, references named (what export writes).
+    /// The tenant in the model's terms, references named (what export writes). Collection
+    /// objects carry their Graph `id`.
     pub model: Desired,
     /// The tenant in the model's terms, references as Graph's ids (what plans compare).
+    /// Collection objects carry their Graph `id`.
     pub model_ids: Desired,
     /// The display name of every id the read met, for showing ids to people.
     pub names: HashMap<String, String>,
     /// Every managed object read, in kind order then by name.
     pub objects: Vec<LiveObject>,
+    /// Every object of a named kind read, dependencies and unsupported ones included.
+    pub catalog: Vec<CatalogEntry>,
     /// What the model cannot express yet, per object.
     pub unexpressed: Vec<(Address, Unexpressed)>,
     /// Names of the built-in authentication strengths, by id (they are Microsoft's, not
     /// managed, but policies refer to them).
     pub built_in_strengths: BTreeMap<String, String>,
+    /// References to objects that no longer exist, for the admin's cleanup list.
+    pub orphans: Vec<Orphan>,
+    /// Objects steward cannot model.
+    pub unsupported: Vec<Unsupported>,
+    /// Lowercase ids of directory objects, locations and strengths whose display name another
+    /// object of the same kind shares: a file must name them by id.
+    pub shared_names: BTreeSet<String>,
+    /// Kinds skipped because the sign-in cannot read them, with why (export only).
+    pub unreadable: Vec<(Kind, String)>,
+}
+
+impl Live {
+    /// The catalog entries of `kind` whose display name is `name` (case-insensitively).
+    pub fn named(&self, kind: Kind, name: &str) -> Vec<&CatalogEntry> {
+        self.catalog
+            .iter()
+            .filter(|e| e.kind == kind && e.name.to_lowercase() == name.to_lowercase())
+            .collect()
+    }
+
+    /// The catalog entry of `kind` with the id `id`.
+    pub fn by_id(&self, kind: Kind, id: &str) -> Option<&CatalogEntry> {
+        self.catalog
+            .iter()
+            .find(|e| e.kind == kind && e.id.eq_ignore_ascii_case(id))
+    }
 }
 
 /// Why the tenant could not be read.
@@ -50,34 +113,26 @@ pub enum ReadTenantError {
     /// A Graph request failed (after retries).
     #[error(transparent)]
     Graph(#[from] GraphError),
-    /// An object refers to something that does not exist.
-    #[error("{address}: {source}")]
-    Unresolved {
-        /// The object holding the reference.
-        address: Address,
-        /// The reference.
-        source: kinds::Unresolved,
-    },
-    /// Two objects of one kind share a display name.
-    #[error("{kind} name {name:?} is used by {} objects in the tenant (ids: {}); steward identifies objects by name - rename one in the portal, or pin the declared one with id=\"…\"", .ids.len(), .ids.join(", "))]
-    Duplicate {
+    /// A kind could not be read (after retries); other kinds were.
+    #[error("{kind}: {source}")]
+    Kind {
         /// The kind.
         kind: Kind,
-        /// The shared name.
-        name: String,
-        /// Every id carrying it.
-        ids: Vec<String>,
+        /// Why.
+        source: GraphError,
     },
-    /// Graph's JSON did not have the shape its documentation gives.
-    #[error("{address} (id {id}): {message}")]
-    Shape {
-        /// The object.
-        address: Address,
-        /// Its id.
-        id: String,
-        /// What was wrong.
-        message: String,
-    },
+}
+
+/// How to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Skip (and list in [`Live::unreadable`]) the kinds the sign-in is not allowed to read,
+    /// instead of failing: for exporting "every kind the sign-in can read".
+    pub skip_forbidden: bool,
+    /// Find which referenced groups and applications share their display name with another,
+    /// so that they are written by id (one more round of look-ups; export needs it, plans
+    /// compare ids and do not).
+    pub check_shared_names: bool,
 }
 
 /// The kinds that must be read to read `kinds` (policies need the locations and strengths
@@ -105,11 +160,35 @@ async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), G
     Ok((kind, items))
 }
 
+/// True when `error` says the sign-in may not read this (not that Graph failed).
+fn is_forbidden(error: &GraphError) -> bool {
+    match error {
+        GraphError::NeedsSignedInAdmin { .. } => true,
+        GraphError::Http(e) => e.status == 403,
+        _ => false,
+    }
+}
+
 /// Reads `kinds` (and what they depend on) from the tenant.
 pub async fn read_tenant(
     client: &GraphClient,
     resolver: &Resolver,
     kinds: &BTreeSet<Kind>,
+) -> Result<Live, ReadTenantError> {
+    read_tenant_with(client, resolver, kinds, ReadOptions::default()).await
+}
+
+/// Reads `kinds` (and what they depend on) from the tenant, as `options` say.
+///
+/// Nothing in the content of an object fails the read: references to deleted objects stay ids
+/// (listed in [`Live::orphans`]), objects steward cannot model are listed in
+/// [`Live::unsupported`], and display names shared by several objects are kept (the files must
+/// pin such objects by id).
+pub async fn read_tenant_with(
+    client: &GraphClient,
+    resolver: &Resolver,
+    kinds: &BTreeSet<Kind>,
+    options: ReadOptions,
 ) -> Result<Live, ReadTenantError> {
     let wanted = kinds_to_read(kinds);
     // Policies name roles by template id: read the role catalogue alongside the collections
@@ -122,57 +201,82 @@ pub async fn read_tenant(
         }
     };
     let (fetched, roles) = futures::future::join(
-        futures::future::try_join_all(wanted.iter().map(|k| fetch(client, *k))),
+        futures::future::join_all(wanted.iter().map(|k| fetch(client, *k))),
         roles,
     )
     .await;
-    let fetched = fetched?;
     roles?;
 
     let mut live = Live::default();
+    let mut read: Vec<(Kind, Vec<Value>)> = Vec::new();
+    for (kind, result) in wanted.iter().copied().zip(fetched) {
+        match result {
+            Ok(found) => read.push(found),
+            Err(e) if options.skip_forbidden && is_forbidden(&e) => {
+                live.unreadable.push((kind, e.to_string()));
+            }
+            Err(source) => return Err(ReadTenantError::Kind { kind, source }),
+        }
+    }
+
     // Graph JSON → model JSON for every object, collecting the references to name.
-    let mut pending: Vec<(Kind, String, serde_json::Map<String, Value>, Value)> = Vec::new();
+    let mut pending: Vec<(Kind, String, Map<String, Value>, Value)> = Vec::new();
     let mut references: BTreeSet<(RefKind, String)> = BTreeSet::new();
-    let mut location_names: HashMap<String, String> = HashMap::new();
-    let mut strength_names: HashMap<String, String> = HashMap::new();
-    for (kind, items) in fetched {
+    for (kind, items) in read {
         for raw in items {
             let id = raw
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let name = raw
+            let display = raw
                 .get("displayName")
                 .and_then(Value::as_str)
-                .map(String::from);
-            match kind {
-                Kind::NamedLocation => {
-                    location_names
-                        .insert(id.to_ascii_lowercase(), name.clone().unwrap_or_default());
-                }
-                Kind::AuthenticationStrength => {
-                    strength_names
-                        .insert(id.to_ascii_lowercase(), name.clone().unwrap_or_default());
-                    if authentication_strength::is_built_in(&raw) {
-                        live.built_in_strengths
-                            .insert(id.clone(), name.unwrap_or_default());
-                        continue;
-                    }
-                }
-                _ => {}
+                .unwrap_or_default()
+                .to_string();
+            if kind == Kind::AuthenticationStrength && authentication_strength::is_built_in(&raw) {
+                live.built_in_strengths.insert(id.clone(), display.clone());
+                live.catalog.push(CatalogEntry {
+                    kind,
+                    id,
+                    name: display,
+                    supported: true,
+                });
+                continue;
             }
-            let (json, unexpressed) = kinds::to_model_json(kind, &raw);
-            let address = Address {
-                kind,
-                name: if kind.arity() == Arity::Named {
-                    json.get("displayName")
-                        .and_then(Value::as_str)
-                        .map(String::from)
-                } else {
-                    None
-                },
+            let (mut json, unexpressed) = kinds::to_model_json(kind, &raw);
+            let named = kind.arity() == Arity::Named;
+            if named && !id.is_empty() {
+                json.insert("id".into(), Value::String(id.clone()));
+            }
+            let address = if named {
+                Address::named(kind, display.clone())
+            } else {
+                Address::singleton(kind)
             };
+            let supported = match unsupported_reason(kind, &raw, &json) {
+                Some(reason) => {
+                    live.unsupported.push(Unsupported {
+                        kind,
+                        name: display.clone(),
+                        id: id.clone(),
+                        reason,
+                    });
+                    false
+                }
+                None => true,
+            };
+            if named {
+                live.catalog.push(CatalogEntry {
+                    kind,
+                    id: id.clone(),
+                    name: display,
+                    supported,
+                });
+            }
+            if !supported {
+                continue;
+            }
             for u in unexpressed {
                 live.unexpressed.push((address.clone(), u));
             }
@@ -182,67 +286,178 @@ pub async fn read_tenant(
             }
         }
     }
+    live.shared_names = shared_catalog_names(&live.catalog);
 
-    let directory = resolve(resolver, &references, location_names, strength_names).await?;
+    let mut directory = resolve(resolver, &references, &live).await?;
+    if options.check_shared_names {
+        let shared = shared_directory_names(resolver, &directory).await?;
+        directory.shared.extend(shared.iter().cloned());
+        live.shared_names.extend(shared);
+    }
 
-    let mut seen: BTreeMap<Address, Vec<String>> = BTreeMap::new();
     for (kind, id, mut json, raw) in pending {
-        let address = Address {
-            kind,
-            name: if kind.arity() == Arity::Named {
+        let address = if kind.arity() == Arity::Named {
+            Address::named(
+                kind,
                 json.get("displayName")
                     .and_then(Value::as_str)
-                    .map(String::from)
-            } else {
-                None
-            },
+                    .unwrap_or_default(),
+            )
+        } else {
+            Address::singleton(kind)
         };
-        add(&mut live.model_ids, kind, Value::Object(json.clone())).map_err(|e| {
-            ReadTenantError::Shape {
-                address: address.clone(),
-                id: id.clone(),
-                message: e.to_string(),
+        add(&mut live.model_ids, kind, Value::Object(json.clone()));
+        for unresolved in kinds::name_references(kind, &mut json, &directory) {
+            // An id named by a shared name stays an id on purpose: it is no orphan.
+            if directory.knows(unresolved.kind, &unresolved.id) {
+                continue;
             }
-        })?;
-        kinds::name_references(kind, &mut json, &directory).map_err(|source| {
-            ReadTenantError::Unresolved {
-                address: address.clone(),
-                source,
-            }
-        })?;
-        add(&mut live.model, kind, Value::Object(json)).map_err(|e| ReadTenantError::Shape {
-            address: address.clone(),
-            id: id.clone(),
-            message: e.to_string(),
-        })?;
-        seen.entry(address.clone()).or_default().push(id.clone());
-        live.objects.push(LiveObject { address, id, raw });
-    }
-    for (address, ids) in seen {
-        if ids.len() > 1
-            && let Some(name) = address.name
-        {
-            let mut ids = ids;
-            ids.sort();
-            return Err(ReadTenantError::Duplicate {
-                kind: address.kind,
-                name,
-                ids,
+            live.orphans.push(Orphan {
+                resource: address.to_string(),
+                refers_to: unresolved.noun.to_string(),
+                id: unresolved.id,
+                pointer: unresolved.path,
             });
         }
+        add(&mut live.model, kind, Value::Object(json));
+        live.objects.push(LiveObject { address, id, raw });
     }
+    live.orphans.sort();
+    live.orphans.dedup();
     sort(&mut live.model);
     sort(&mut live.model_ids);
     live.names = directory.all();
-    for object in &live.objects {
-        if let Some(name) = &object.address.name {
-            live.names
-                .insert(object.id.to_ascii_lowercase(), name.clone());
-        }
+    for entry in &live.catalog {
+        live.names
+            .insert(entry.id.to_ascii_lowercase(), entry.name.clone());
     }
     live.objects
         .sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.id.cmp(&b.id)));
     Ok(live)
+}
+
+/// Why steward cannot model `raw`, if it cannot: a type it does not know, a shape the model
+/// rejects, or content its own checks refuse (so that export never writes a file that does
+/// not validate).
+fn unsupported_reason(kind: Kind, raw: &Value, json: &Map<String, Value>) -> Option<String> {
+    let odata_type = raw.get("@odata.type").and_then(Value::as_str);
+    if kind == Kind::NamedLocation
+        && let Some(t) = odata_type
+        && !matches!(
+            t.trim_start_matches('#'),
+            "microsoft.graph.ipNamedLocation" | "microsoft.graph.countryNamedLocation"
+        )
+    {
+        return Some(format!(
+            "steward does not model named locations of type {t}"
+        ));
+    }
+    let findings = match check(kind, Value::Object(json.clone())) {
+        Ok(findings) => findings,
+        Err(e) => return Some(format!("steward cannot model this object: {e}")),
+    };
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.message.clone())
+        .collect();
+    if errors.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "steward cannot express it as a valid declaration: {}",
+            errors.join("; ")
+        ))
+    }
+}
+
+/// The model's own checks of one object in its JSON form, or why it does not fit the model.
+fn check(kind: Kind, json: Value) -> Result<Vec<Finding>, serde_json::Error> {
+    Ok(match kind {
+        Kind::NamedLocation => checks::named_location(&serde_json::from_value(json)?),
+        Kind::ConditionalAccessPolicy => {
+            checks::conditional_access_policy(&serde_json::from_value(json)?)
+        }
+        Kind::RetentionLabel => checks::retention_label(&serde_json::from_value(json)?),
+        Kind::SharepointSettings => checks::sharepoint_settings(&serde_json::from_value(json)?),
+        Kind::AuthenticationMethodsPolicy => {
+            checks::authentication_methods_policy(&serde_json::from_value(json)?)
+        }
+        Kind::AuthenticationStrength => {
+            let _: crate::model::AuthenticationStrength = serde_json::from_value(json)?;
+            Vec::new()
+        }
+        Kind::SecurityDefaults => {
+            let _: crate::model::SecurityDefaults = serde_json::from_value(json)?;
+            Vec::new()
+        }
+        Kind::AuthorizationPolicy => {
+            let _: crate::model::AuthorizationPolicy = serde_json::from_value(json)?;
+            Vec::new()
+        }
+        Kind::EmergencyAccess | Kind::Prune => Vec::new(),
+    })
+}
+
+/// Lowercase ids of catalog objects whose display name another object of the same kind
+/// shares, case-insensitively.
+fn shared_catalog_names(catalog: &[CatalogEntry]) -> BTreeSet<String> {
+    let mut by_name: HashMap<(Kind, String), Vec<&str>> = HashMap::new();
+    for e in catalog {
+        by_name
+            .entry((e.kind, e.name.to_lowercase()))
+            .or_default()
+            .push(&e.id);
+    }
+    by_name
+        .into_values()
+        .filter(|ids| ids.len() > 1)
+        .flatten()
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Lowercase ids of referenced groups and service principals whose display name is shared.
+async fn shared_directory_names(
+    resolver: &Resolver,
+    names: &Names,
+) -> Result<BTreeSet<String>, GraphError> {
+    let group_names: Vec<String> = names
+        .groups
+        .iter()
+        .filter_map(|id| names.objects.get(id).cloned())
+        .collect();
+    let app_names: Vec<String> = names.applications.values().cloned().collect();
+    let (groups, apps) = futures::future::join(
+        async {
+            if group_names.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.groups_by_name_each(&group_names).await
+            }
+        },
+        async {
+            if app_names.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.service_principals_each(&app_names).await
+            }
+        },
+    )
+    .await;
+    let mut shared = BTreeSet::new();
+    for outcome in groups?.into_values() {
+        if let Lookup::Ambiguous(ids) = outcome {
+            shared.extend(ids.into_iter().map(|i| i.to_ascii_lowercase()));
+        }
+    }
+    let apps = apps?;
+    for (app_id, name) in &names.applications {
+        if matches!(apps.get(&name.to_lowercase()), Some(Lookup::Ambiguous(_))) {
+            shared.insert(app_id.clone());
+        }
+    }
+    Ok(shared)
 }
 
 /// The names of every referenced id, found in as few requests as possible: one
@@ -251,8 +466,7 @@ pub async fn read_tenant(
 async fn resolve(
     resolver: &Resolver,
     references: &BTreeSet<(RefKind, String)>,
-    locations: HashMap<String, String>,
-    strengths: HashMap<String, String>,
+    live: &Live,
 ) -> Result<Names, GraphError> {
     let ids_of = |kinds: &[RefKind]| -> Vec<String> {
         references
@@ -279,9 +493,9 @@ async fn resolve(
         },
         async {
             if apps.is_empty() {
-                Ok(HashMap::new())
+                Ok(Default::default())
             } else {
-                resolver.service_principals_by_name_or_app_id(&apps).await
+                resolver.service_principals_each(&apps).await
             }
         },
         async {
@@ -296,12 +510,19 @@ async fn resolve(
     let (objects, _missing) = objects?;
     let mut names = Names::default();
     for (id, object) in objects {
-        names.objects.insert(id.to_ascii_lowercase(), object.name);
+        let id = id.to_ascii_lowercase();
+        if object.kind == ObjectKind::Group {
+            names.groups.insert(id.clone());
+        }
+        names.objects.insert(id, object.name);
     }
-    for (app_id, object) in apps? {
-        names
-            .applications
-            .insert(app_id.to_ascii_lowercase(), object.name);
+    for (app_id, outcome) in apps? {
+        // An appId names one application; anything else is an orphan.
+        if let Lookup::Found(object) = outcome {
+            names
+                .applications
+                .insert(app_id.to_ascii_lowercase(), object.name);
+        }
     }
     if let Some(catalog) = roles? {
         for (_, id) in references.iter().filter(|(k, _)| *k == RefKind::Role) {
@@ -310,8 +531,21 @@ async fn resolve(
             }
         }
     }
-    names.locations = locations;
-    names.strengths = strengths;
+    // Objects steward cannot model are referenced by id, never by a name no file can declare.
+    for entry in live.catalog.iter().filter(|e| e.supported) {
+        let map = match entry.kind {
+            Kind::NamedLocation => &mut names.locations,
+            Kind::AuthenticationStrength => &mut names.strengths,
+            _ => continue,
+        };
+        map.insert(entry.id.to_ascii_lowercase(), entry.name.clone());
+    }
+    names.shared = live.shared_names.clone();
+    names.known_ids = live
+        .catalog
+        .iter()
+        .map(|e| e.id.to_ascii_lowercase())
+        .collect();
     Ok(names)
 }
 
@@ -319,10 +553,15 @@ async fn resolve(
 #[derive(Debug, Default)]
 struct Names {
     objects: HashMap<String, String>,
+    groups: BTreeSet<String>,
     applications: HashMap<String, String>,
     roles: HashMap<String, String>,
     locations: HashMap<String, String>,
     strengths: HashMap<String, String>,
+    /// Ids whose name is shared: known, but written as ids.
+    shared: BTreeSet<String>,
+    /// Ids of every catalog object, modelled or not: known, so never orphans.
+    known_ids: BTreeSet<String>,
 }
 
 impl Names {
@@ -340,10 +579,14 @@ impl Names {
         }
         out
     }
-}
 
-impl Directory for Names {
-    fn name_of(&self, kind: RefKind, id: &str) -> Option<String> {
+    /// True when `id` names an existing object, even one written by id.
+    fn knows(&self, kind: RefKind, id: &str) -> bool {
+        let id = id.to_ascii_lowercase();
+        self.known_ids.contains(&id) || self.lookup(kind, &id).is_some()
+    }
+
+    fn lookup(&self, kind: RefKind, id: &str) -> Option<&String> {
         let map = match kind {
             RefKind::User | RefKind::Group | RefKind::ServicePrincipal | RefKind::MethodTarget => {
                 &self.objects
@@ -353,29 +596,36 @@ impl Directory for Names {
             RefKind::NamedLocation => &self.locations,
             RefKind::AuthenticationStrength => &self.strengths,
         };
-        map.get(id).cloned()
+        map.get(id)
     }
 }
 
-fn from<T: DeserializeOwned>(json: Value) -> Result<T, ReadError> {
-    serde_json::from_value(json).map_err(|e| ReadError::Shape(e.to_string()))
+impl Directory for Names {
+    fn name_of(&self, kind: RefKind, id: &str) -> Option<String> {
+        if self.shared.contains(id) {
+            return None;
+        }
+        self.lookup(kind, id).cloned()
+    }
 }
 
-fn add(model: &mut Desired, kind: Kind, json: Value) -> Result<(), ReadError> {
+fn from<T: DeserializeOwned>(json: Value) -> Option<T> {
+    // Objects that do not fit the model were set aside as unsupported before this point.
+    serde_json::from_value(json).ok()
+}
+
+fn add(model: &mut Desired, kind: Kind, json: Value) {
     match kind {
-        Kind::NamedLocation => model.named_locations.push(from(json)?),
-        Kind::AuthenticationStrength => model.authentication_strengths.push(from(json)?),
-        Kind::ConditionalAccessPolicy => model.conditional_access_policies.push(from(json)?),
-        Kind::AuthenticationMethodsPolicy => {
-            model.authentication_methods_policy = Some(from(json)?)
-        }
-        Kind::SecurityDefaults => model.security_defaults = Some(from(json)?),
-        Kind::AuthorizationPolicy => model.authorization_policy = Some(from(json)?),
-        Kind::SharepointSettings => model.sharepoint_settings = Some(from(json)?),
-        Kind::RetentionLabel => model.retention_labels.push(from(json)?),
+        Kind::NamedLocation => model.named_locations.extend(from(json)),
+        Kind::AuthenticationStrength => model.authentication_strengths.extend(from(json)),
+        Kind::ConditionalAccessPolicy => model.conditional_access_policies.extend(from(json)),
+        Kind::AuthenticationMethodsPolicy => model.authentication_methods_policy = from(json),
+        Kind::SecurityDefaults => model.security_defaults = from(json),
+        Kind::AuthorizationPolicy => model.authorization_policy = from(json),
+        Kind::SharepointSettings => model.sharepoint_settings = from(json),
+        Kind::RetentionLabel => model.retention_labels.extend(from(json)),
         Kind::EmergencyAccess | Kind::Prune => {}
     }
-    Ok(())
 }
 
 /// Orders collections by name so that everything built from a read is deterministic.

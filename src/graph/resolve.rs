@@ -85,6 +85,27 @@ impl RoleCatalog {
     }
 }
 
+/// What one name looked up in the directory came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<T> {
+    /// Exactly one object answers to it.
+    Found(T),
+    /// Nothing answers to it.
+    Missing,
+    /// Several objects answer to it (their ids, sorted).
+    Ambiguous(Vec<String>),
+}
+
+impl<T> Lookup<T> {
+    /// The one object, if there is exactly one.
+    pub fn found(self) -> Option<T> {
+        match self {
+            Lookup::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// Per-run, cached name ⇄ id look-ups over a [`GraphClient`].
 #[derive(Debug)]
 pub struct Resolver {
@@ -204,6 +225,16 @@ impl Resolver {
         &self,
         upns: &[String],
     ) -> Result<HashMap<String, String>, GraphError> {
+        let each = self.users_by_upn_each(upns).await?;
+        unique(each, "user", &spelling(upns))
+    }
+
+    /// What each UPN names, one outcome per UPN (keys lowercase): an unknown UPN fails only
+    /// itself.
+    pub async fn users_by_upn_each(
+        &self,
+        upns: &[String],
+    ) -> Result<BTreeMap<String, Lookup<String>>, GraphError> {
         let wanted = dedup(upns.iter().map(|s| s.to_lowercase()));
         let unknown: Vec<String> = {
             let cache = lock(&self.users);
@@ -227,12 +258,9 @@ impl Resolver {
                 cache.insert(upn.to_lowercase(), id);
             }
         }
-        collect_unique(
-            &wanted,
-            |u| cache.get(u).cloned().map(|id| vec![id]),
-            "user",
-            &spelling(upns),
-        )
+        Ok(outcomes(&wanted, |u| {
+            cache.get(u).cloned().map(|id| vec![id])
+        }))
     }
 
     /// Group ids by display name; keys are lowercase names. A name shared by several groups
@@ -241,6 +269,16 @@ impl Resolver {
         &self,
         names: &[String],
     ) -> Result<HashMap<String, String>, GraphError> {
+        let each = self.groups_by_name_each(names).await?;
+        unique(each, "group", &spelling(names))
+    }
+
+    /// What each group name names, one outcome per name (keys lowercase; names compare
+    /// case-insensitively, as Graph's `$filter` does).
+    pub async fn groups_by_name_each(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, Lookup<String>>, GraphError> {
         let wanted = dedup(names.iter().map(|s| s.to_lowercase()));
         let unknown: Vec<String> = {
             let cache = lock(&self.groups);
@@ -265,12 +303,9 @@ impl Resolver {
                 ids.push(id);
             }
         }
-        collect_unique(
-            &wanted,
-            |n| cache.get(n).cloned().filter(|v| !v.is_empty()),
-            "group",
-            &spelling(names),
-        )
+        Ok(outcomes(&wanted, |n| {
+            cache.get(n).cloned().filter(|v| !v.is_empty())
+        }))
     }
 
     /// Service principals by application name or application (client) id; keys are the
@@ -279,6 +314,35 @@ impl Resolver {
         &self,
         refs: &[String],
     ) -> Result<HashMap<String, DirectoryObject>, GraphError> {
+        let each = self.service_principals_each(refs).await?;
+        let ids = unique(
+            each.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Lookup::Found(o) => Lookup::Found(o.id.clone()),
+                        Lookup::Missing => Lookup::Missing,
+                        Lookup::Ambiguous(ids) => Lookup::Ambiguous(ids.clone()),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            "service principal",
+            &spelling(refs),
+        )?;
+        Ok(ids
+            .into_keys()
+            .filter_map(|r| {
+                let obj = each.get(&r)?.clone().found()?;
+                Some((r, obj))
+            })
+            .collect())
+    }
+
+    /// What each application name or appId names, one outcome per reference (keys lowercase).
+    pub async fn service_principals_each(
+        &self,
+        refs: &[String],
+    ) -> Result<BTreeMap<String, Lookup<DirectoryObject>>, GraphError> {
         let wanted = dedup(refs.iter().map(|s| s.to_lowercase()));
         let unknown: Vec<String> = {
             let cache = lock(&self.sps);
@@ -315,22 +379,23 @@ impl Resolver {
                 }
             }
         }
-        let ids = collect_unique(
-            &wanted,
-            |r| {
-                cache
-                    .get(r)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| v.iter().map(|o| o.id.clone()).collect())
-            },
-            "service principal",
-            &spelling(refs),
-        )?;
-        Ok(ids
-            .into_iter()
-            .filter_map(|(r, id)| {
-                let obj = cache.get(&r)?.iter().find(|o| o.id == id)?.clone();
-                Some((r, obj))
+        Ok(wanted
+            .iter()
+            .map(|r| {
+                let list = cache.get(r).cloned().unwrap_or_default();
+                let outcome = match list.len() {
+                    0 => Lookup::Missing,
+                    1 => list
+                        .into_iter()
+                        .next()
+                        .map_or(Lookup::Missing, Lookup::Found),
+                    _ => {
+                        let mut ids: Vec<String> = list.into_iter().map(|o| o.id).collect();
+                        ids.sort();
+                        Lookup::Ambiguous(ids)
+                    }
+                };
+                (r.clone(), outcome)
             })
             .collect())
     }
@@ -429,32 +494,54 @@ fn spelling(refs: &[String]) -> HashMap<String, String> {
     refs.iter().map(|r| (r.to_lowercase(), r.clone())).collect()
 }
 
-/// Maps each wanted key to its single id; ambiguity first, then every missing key.
-fn collect_unique(
+/// One outcome per wanted key, from the ids each key answers to.
+fn outcomes(
     wanted: &[String],
     get: impl Fn(&str) -> Option<Vec<String>>,
+) -> BTreeMap<String, Lookup<String>> {
+    wanted
+        .iter()
+        .map(|key| {
+            let outcome = match get(key) {
+                Some(mut ids) if ids.len() > 1 => {
+                    ids.sort();
+                    Lookup::Ambiguous(ids)
+                }
+                Some(ids) => ids
+                    .into_iter()
+                    .next()
+                    .map_or(Lookup::Missing, Lookup::Found),
+                None => Lookup::Missing,
+            };
+            (key.clone(), outcome)
+        })
+        .collect()
+}
+
+/// Each key's single id; ambiguity first, then every missing key, as one error.
+fn unique(
+    each: BTreeMap<String, Lookup<String>>,
     kind: &str,
     written: &HashMap<String, String>,
 ) -> Result<HashMap<String, String>, GraphError> {
     let shown = |k: &String| written.get(k).cloned().unwrap_or_else(|| k.clone());
     let mut out = HashMap::new();
     let mut missing = Vec::new();
-    for key in wanted {
-        match get(key) {
-            Some(mut ids) if ids.len() > 1 => {
-                ids.sort();
+    for (key, outcome) in each {
+        match outcome {
+            Lookup::Ambiguous(ids) => {
                 return Err(ResolveError::Ambiguous {
                     kind: kind.to_string(),
-                    name: shown(key),
+                    name: shown(&key),
                     ids,
                     referenced_by: None,
                 }
                 .into());
             }
-            Some(ids) if ids.len() == 1 => {
-                out.insert(key.clone(), ids[0].clone());
+            Lookup::Found(id) => {
+                out.insert(key, id);
             }
-            _ => missing.push(shown(key)),
+            Lookup::Missing => missing.push(shown(&key)),
         }
     }
     if !missing.is_empty() {

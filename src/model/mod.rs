@@ -225,21 +225,63 @@ pub enum Arity {
     Repeated,
 }
 
-/// Names one declared or live resource: its kind and, for collections, its display name.
+/// Names one declared or live resource: its kind and, for collections, its display name (and
+/// the id a declaration pins it to, if any).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Address {
     /// The kind.
     pub kind: Kind,
     /// The display name, for collection kinds.
     pub name: Option<String>,
+    /// The object id a declaration pins it to (`id="…"`), lowercase; `None` for live objects
+    /// and unpinned declarations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+}
+
+impl Address {
+    /// A collection object's address by name, unpinned.
+    pub fn named(kind: Kind, name: impl Into<String>) -> Address {
+        Address {
+            kind,
+            name: Some(name.into()),
+            pin: None,
+        }
+    }
+
+    /// A singleton's address.
+    pub fn singleton(kind: Kind) -> Address {
+        Address {
+            kind,
+            name: None,
+            pin: None,
+        }
+    }
+
+    /// The address of a declared resource from its JSON form: display name and pinned id.
+    pub fn of(kind: Kind, json: &serde_json::Map<String, serde_json::Value>) -> Address {
+        if kind.arity() != Arity::Named {
+            return Address::singleton(kind);
+        }
+        let text = |key: &str| json.get(key).and_then(serde_json::Value::as_str);
+        Address {
+            kind,
+            name: text("displayName").map(String::from),
+            pin: text("id").map(str::to_ascii_lowercase),
+        }
+    }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.name {
-            Some(name) => write!(f, "{} {:?}", self.kind, name),
-            None => write!(f, "{}", self.kind),
+            Some(name) => write!(f, "{} {:?}", self.kind, name)?,
+            None => write!(f, "{}", self.kind)?,
         }
+        if let Some(pin) = &self.pin {
+            write!(f, " id={pin:?}")?;
+        }
+        Ok(())
     }
 }
 

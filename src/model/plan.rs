@@ -85,6 +85,24 @@ pub struct Unmanaged {
     pub name: String,
     /// Its id.
     pub id: String,
+    /// Why steward cannot model it, for objects of a type or content steward does not support
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
+}
+
+/// A reference, in an object the read met, to an object that no longer exists (Entra keeps
+/// the ids of deleted users and groups in policies): kept as the id, listed for cleanup.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Orphan {
+    /// The object holding the reference, as `kind "name"`.
+    pub resource: String,
+    /// What it refers to (`user`, `group`, `directory role`, …).
+    pub refers_to: String,
+    /// The id that names nothing.
+    pub id: String,
+    /// JSON pointer of the reference in the resource's model form.
+    pub pointer: String,
 }
 
 /// Counts, Terraform style.
@@ -114,6 +132,9 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     /// Changes that weaken security, first for reviewers.
     pub risks: Vec<Risk>,
+    /// References in the tenant's objects to objects that no longer exist (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphans: Vec<Orphan>,
     /// Counts.
     pub summary: Summary,
 }

@@ -10,7 +10,8 @@ use super::risk;
 use crate::model::plan::{Action, Plan, ResourceChange, Summary, Unmanaged};
 use crate::model::{Address, Desired, Kind, PruneKind};
 
-/// The tenant's ids of live objects, by address.
+/// The tenant's ids of live singletons, by address (collection objects carry their `id` in
+/// the live model).
 pub type LiveIds = BTreeMap<Address, String>;
 
 /// Knobs of a plan.
@@ -31,6 +32,15 @@ pub enum PlanError {
         /// What would be deleted.
         names: Vec<String>,
     },
+    /// A declaration's name matches several tenant objects (checked earlier, with file
+    /// locations, by the graph layer; this guards library callers).
+    #[error("{address} matches {} objects in the tenant (ids: {}); pin one with id=\"…\"", .ids.len(), .ids.join(", "))]
+    Ambiguous {
+        /// The declaration.
+        address: String,
+        /// The tenant's ids under that name.
+        ids: Vec<String>,
+    },
 }
 
 fn to_map(value: &impl Serialize) -> Map<String, Value> {
@@ -42,6 +52,19 @@ struct Entry {
     kind: Kind,
     name: Option<String>,
     json: Map<String, Value>,
+}
+
+impl Entry {
+    /// The object id: Graph's for live objects, the pinned one for declarations.
+    fn id(&self) -> Option<&str> {
+        self.json.get("id").and_then(Value::as_str)
+    }
+
+    fn is_named(&self, name: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+    }
 }
 
 fn entries(model: &Desired) -> Vec<Entry> {
@@ -105,6 +128,7 @@ fn address_text(kind: Kind, name: Option<&str>) -> String {
     Address {
         kind,
         name: name.map(String::from),
+        pin: None,
     }
     .to_string()
 }
@@ -117,57 +141,101 @@ pub fn plan(
     ids: &LiveIds,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let live_entries = entries(live);
+    let mut live_entries = entries(live);
+    // Callers that keep ids beside the model (rather than in it) are served too.
+    for e in &mut live_entries {
+        if e.json.contains_key("id") {
+            continue;
+        }
+        let address = Address {
+            kind: e.kind,
+            name: e.name.clone(),
+            pin: None,
+        };
+        if let Some(id) = ids.get(&address) {
+            e.json.insert("id".into(), Value::String(id.clone()));
+        }
+    }
+    let live_entries = live_entries;
+    let wanted = entries(desired);
     let mut matched = vec![false; live_entries.len()];
-    let mut resources = Vec::new();
+    let mut found: Vec<Option<usize>> = vec![None; wanted.len()];
 
-    for want in entries(desired) {
-        let shape = want.kind.shape();
-        let find = |name: &str| {
+    // Pinned declarations claim their objects first, so that an unpinned one of the same name
+    // is matched among the rest.
+    for (w, want) in wanted.iter().enumerate() {
+        let Some(pin) = (want.name.is_some()).then(|| want.id()).flatten() else {
+            continue;
+        };
+        let hit = live_entries.iter().enumerate().position(|(i, e)| {
+            !matched[i]
+                && e.kind == want.kind
+                && e.id().is_some_and(|id| id.eq_ignore_ascii_case(pin))
+        });
+        if let Some(i) = hit {
+            matched[i] = true;
+            found[w] = Some(i);
+        }
+    }
+    for (w, want) in wanted.iter().enumerate() {
+        if want.name.is_some() && want.id().is_some() {
+            continue;
+        }
+        let candidates = |name: &str| -> Vec<usize> {
             live_entries
                 .iter()
                 .enumerate()
-                .find(|(i, e)| {
-                    !matched[*i] && e.kind == want.kind && e.name.as_deref() == Some(name)
-                })
+                .filter(|(i, e)| !matched[*i] && e.kind == want.kind && e.is_named(name))
                 .map(|(i, _)| i)
+                .collect()
         };
-        let pinned = want
-            .json
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase);
-        let found = match (&want.name, &pinned) {
-            (_, Some(pin)) => live_entries
+        let hits = match &want.name {
+            Some(name) => {
+                let by_name = candidates(name);
+                if by_name.is_empty() {
+                    want.json
+                        .get("renamedFrom")
+                        .and_then(Value::as_str)
+                        .map(candidates)
+                        .unwrap_or_default()
+                } else {
+                    by_name
+                }
+            }
+            None => live_entries
                 .iter()
                 .enumerate()
-                .find(|(i, e)| {
-                    !matched[*i]
-                        && e.kind == want.kind
-                        && ids
-                            .get(&Address {
-                                kind: e.kind,
-                                name: e.name.clone(),
-                            })
-                            .is_some_and(|id| id.eq_ignore_ascii_case(pin))
-                })
-                .map(|(i, _)| i),
-            (Some(name), None) => find(name).or_else(|| {
-                want.json
-                    .get("renamedFrom")
-                    .and_then(Value::as_str)
-                    .and_then(find)
-            }),
-            (None, None) => live_entries
-                .iter()
-                .enumerate()
-                .find(|(i, e)| !matched[*i] && e.kind == want.kind)
-                .map(|(i, _)| i),
+                .filter(|(i, e)| !matched[*i] && e.kind == want.kind)
+                .map(|(i, _)| i)
+                .take(1)
+                .collect(),
         };
+        match hits.as_slice() {
+            [] => {}
+            [i] => {
+                matched[*i] = true;
+                found[w] = Some(*i);
+            }
+            several => {
+                let mut ids: Vec<String> = several
+                    .iter()
+                    .filter_map(|i| live_entries[*i].id().map(String::from))
+                    .collect();
+                ids.sort();
+                return Err(PlanError::Ambiguous {
+                    address: address_text(want.kind, want.name.as_deref()),
+                    ids,
+                });
+            }
+        }
+    }
+
+    let mut resources = Vec::new();
+    for (want, found) in wanted.into_iter().zip(found) {
+        let shape = want.kind.shape();
         let address = address_text(want.kind, want.name.as_deref());
         match found {
             Some(i) => {
-                matched[i] = true;
                 let have = &live_entries[i];
                 let mut d = diff::object(shape, &want.json, &have.json);
                 if have.name != want.name {
@@ -183,12 +251,14 @@ pub fn plan(
                         },
                     );
                 }
-                let id = ids
-                    .get(&Address {
+                let id = have.id().map(String::from).or_else(|| {
+                    ids.get(&Address {
                         kind: have.kind,
                         name: have.name.clone(),
+                        pin: None,
                     })
-                    .cloned();
+                    .cloned()
+                });
                 let action = if d.changes.is_empty() {
                     Action::NoOp
                 } else {
@@ -227,13 +297,7 @@ pub fn plan(
             continue;
         }
         let Some(name) = &have.name else { continue };
-        let id = ids
-            .get(&Address {
-                kind: have.kind,
-                name: have.name.clone(),
-            })
-            .cloned()
-            .unwrap_or_default();
+        let id = have.id().unwrap_or_default().to_string();
         let pruned = prune_kind(have.kind).is_some_and(|pk| {
             desired.prune.iter().any(|p| {
                 p.kind == pk
@@ -259,6 +323,7 @@ pub fn plan(
                 kind: have.kind,
                 name: name.clone(),
                 id,
+                unsupported: None,
             });
         }
     }
@@ -291,6 +356,7 @@ pub fn plan(
         resources,
         unmanaged,
         risks,
+        orphans: Vec::new(),
         summary,
     })
 }

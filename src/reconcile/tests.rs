@@ -118,6 +118,7 @@ fn live_model(objects: &[(Kind, Value)]) -> (Desired, LiveIds) {
             } else {
                 None
             },
+            pin: None,
         };
         if let Some(id) = raw.get("id").and_then(Value::as_str) {
             ids.insert(address, id.to_string());

@@ -87,10 +87,31 @@ pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
         out.push_str(&format!("{UNMANAGED_TITLE}:\n"));
         for u in &plan.unmanaged {
             out.push_str(&format!(
-                "  {} {} ({})\n",
+                "  {} {} ({})",
                 u.kind,
                 super::quote(&u.name),
                 abbreviated_id(&u.id)
+            ));
+            if let Some(reason) = &u.unsupported {
+                out.push_str(&format!(" unsupported: {}", super::printable(reason)));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    if !plan.orphans.is_empty() {
+        out.push_str(&paint.bold(&format!(
+            "Warning: {} to deleted objects in the tenant (kept as ids; remove them in the portal to tidy up):",
+            plural(plan.orphans.len(), "reference", "references")
+        )));
+        out.push('\n');
+        for o in &plan.orphans {
+            out.push_str(&format!(
+                "  {} {}: deleted {} {}\n",
+                super::printable(&o.resource),
+                o.pointer,
+                o.refers_to,
+                o.id
             ));
         }
         out.push('\n');

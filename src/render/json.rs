@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::{Mode, changed_paths};
 use crate::model::Kind;
-use crate::model::plan::{Action, FieldChange, Plan, ResourceChange, Risk, Summary, Unmanaged};
+use crate::model::plan::{
+    Action, FieldChange, Orphan, Plan, ResourceChange, Risk, Summary, Unmanaged,
+};
 
 /// The version of [`PlanDocument`]'s layout; raised only when a field changes meaning or goes.
 const FORMAT_VERSION: u32 = 1;
@@ -24,6 +26,9 @@ pub struct PlanDocument {
     pub unmanaged: Vec<Unmanaged>,
     /// Changes that weaken security.
     pub risks: Vec<Risk>,
+    /// References in the tenant's objects to objects that no longer exist (a cleanup list;
+    /// empty when none).
+    pub orphans: Vec<Orphan>,
     /// Counts of resources to add, change and destroy.
     pub summary: Summary,
 }
@@ -83,6 +88,7 @@ pub fn document(plan: &Plan, mode: Mode) -> PlanDocument {
             .collect(),
         unmanaged: plan.unmanaged.clone(),
         risks: plan.risks.clone(),
+        orphans: plan.orphans.clone(),
         summary: plan.summary,
     }
 }

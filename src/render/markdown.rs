@@ -142,7 +142,7 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
 
 /// The final collapsible list of unmanaged objects, if any.
 fn unmanaged(plan: &Plan) -> String {
-    if plan.unmanaged.is_empty() {
+    if plan.unmanaged.is_empty() && plan.orphans.is_empty() {
         return String::new();
     }
     let mut out = format!(
@@ -151,13 +151,33 @@ fn unmanaged(plan: &Plan) -> String {
     );
     for u in &plan.unmanaged {
         out.push_str(&format!(
-            "- <code>{} {}</code> ({})\n",
+            "- <code>{} {}</code> ({})",
             u.kind,
             html(&super::quote(&u.name)),
             html(&abbreviated_id(&u.id))
         ));
+        if let Some(reason) = &u.unsupported {
+            out.push_str(&format!(" — unsupported: {}", html(reason)));
+        }
+        out.push('\n');
     }
     out.push_str("\n</details>\n");
+    if !plan.orphans.is_empty() {
+        out.push_str(&format!(
+            "\n<details><summary>Warning: {} to deleted objects in the tenant</summary>\n\n",
+            plural(plan.orphans.len(), "reference", "references")
+        ));
+        for o in &plan.orphans {
+            out.push_str(&format!(
+                "- <code>{}</code> {}: deleted {} <code>{}</code>\n",
+                html(&o.resource),
+                html(&o.pointer),
+                html(&o.refers_to),
+                html(&o.id)
+            ));
+        }
+        out.push_str("\n</details>\n");
+    }
     out
 }
 

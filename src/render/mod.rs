@@ -33,6 +33,8 @@ pub enum Mode {
 pub struct Names {
     by_id: HashMap<String, String>,
     pending: Vec<String>,
+    /// Ids of deleted objects the tenant still references, with what they were.
+    orphans: HashMap<String, String>,
 }
 
 impl Names {
@@ -44,7 +46,17 @@ impl Names {
                 .map(|(id, name)| (id.to_ascii_lowercase(), name))
                 .collect(),
             pending: Vec::new(),
+            orphans: HashMap::new(),
         }
+    }
+
+    /// Marks ids of deleted objects: they print as `<deleted user 1a2b3c4d…>`.
+    pub fn with_orphans(mut self, orphans: &[crate::model::plan::Orphan]) -> Self {
+        self.orphans = orphans
+            .iter()
+            .map(|o| (o.id.to_ascii_lowercase(), o.refers_to.clone()))
+            .collect();
+        self
     }
 
     /// Marks the names of objects the plan creates: references to them print
@@ -68,6 +80,11 @@ impl Names {
     fn label(&self, text: &str) -> String {
         if self.pending.iter().any(|p| p == text) {
             return format!("{} (known after apply)", printable(text));
+        }
+        if is_guid(text)
+            && let Some(noun) = self.orphans.get(&text.to_ascii_lowercase())
+        {
+            return format!("<deleted {} {}>", printable(noun), short_id(text));
         }
         match self.get(text).filter(|_| is_guid(text)) {
             Some(name) => format!("{} ({})", printable(name), short_id(text)),

@@ -21,6 +21,9 @@ use std::path::PathBuf;
 pub enum Seed {
     /// The believable "Contoso" demo tenant.
     Demo,
+    /// The demo tenant with what real tenants hold: orphaned ids, duplicate and case-variant
+    /// names, a type steward does not model, empty values.
+    Messy,
     /// A tenant with Graph's built-in objects only.
     #[default]
     Empty,

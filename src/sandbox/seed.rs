@@ -292,6 +292,128 @@ pub fn demo() -> Map<String, Value> {
     state
 }
 
+/// Ids of the objects [`messy`] refers to but does not hold: a deleted user and group.
+pub const MESSY_DELETED_USER: &str = "bbbbbbbb-0000-4000-8000-00000000dead";
+/// See [`MESSY_DELETED_USER`].
+pub const MESSY_DELETED_GROUP: &str = "bbbbbbbb-0000-4000-8000-00000000beef";
+
+/// The demo tenant as real tenants are: a policy excluding a deleted user and group, two
+/// groups called "Finance", two policies with one name and two whose names differ only in
+/// case, a named location of a type steward does not model (Global Secure Access's compliant
+/// network) and a policy using it, and a policy with empty lists and nulls everywhere.
+pub fn messy() -> Map<String, Value> {
+    let mut state = demo();
+    let take = |state: &Map<String, Value>, key: &str| -> Vec<Value> {
+        state
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut groups = take(&state, GROUPS);
+    let finance_2 = guid(NS_GROUP, 0xf1_0002);
+    groups.push(group(
+        finance_2.clone(),
+        "Finance",
+        "Finance (EMEA): a second group with the same name",
+        GroupKind::Security,
+    ));
+    let mut locations = take(&state, NAMED_LOCATIONS);
+    let compliant = "3b7e8f10-2c4d-4e6f-8a9b-0c1d2e3f4aff".to_string();
+    locations.push(json!({
+        "@odata.type": "#microsoft.graph.compliantNetworkNamedLocation",
+        "id": compliant,
+        "displayName": "All Compliant Network locations",
+        "modifiedDateTime": T_CREATED,
+        "createdDateTime": T_CREATED,
+        "compliantNetworkType": "allTenantCompliantNetworks",
+        "isTrusted": true
+    }));
+    let mut policies = take(&state, CA_POLICIES);
+    let policy = |n: u64, name: &str, state: &str, users: Value, locations: Value| {
+        ca_policy(CaPolicy {
+            id: guid(NS_POLICY, 0xe000 + n),
+            name,
+            state,
+            created: T_CREATED,
+            modified: Some(T_EDITED),
+            users,
+            include_applications: vec!["All".into()],
+            client_app_types: &["all"],
+            locations,
+            grant: &["mfa"],
+        })
+    };
+    policies.push(policy(
+        1,
+        "Orphan test",
+        "disabled",
+        ca_users(
+            &["All"],
+            &[MESSY_DELETED_USER],
+            &[],
+            &[MESSY_DELETED_GROUP],
+            &[],
+        ),
+        Value::Null,
+    ));
+    let finance_1 = take(&state, GROUPS)
+        .iter()
+        .find(|g| g.get("displayName").and_then(Value::as_str) == Some("Finance"))
+        .and_then(|g| g.get("id").and_then(Value::as_str).map(String::from))
+        .unwrap_or_default();
+    policies.push(policy(
+        2,
+        "Imported template - Require MFA for Finance",
+        "disabled",
+        ca_users(&[], &[], &[&finance_1[..]], &[], &[]),
+        Value::Null,
+    ));
+    policies.push(policy(
+        3,
+        "Imported template - Require MFA for Finance",
+        "disabled",
+        ca_users(&[], &[], &[&finance_2[..]], &[], &[]),
+        Value::Null,
+    ));
+    policies.push(policy(
+        4,
+        "Template: require MFA off the compliant network",
+        "enabledForReportingButNotEnforced",
+        ca_users(&["All"], &[], &[], &[], &[]),
+        json!({ "includeLocations": ["All"], "excludeLocations": [compliant] }),
+    ));
+    policies.push(policy(
+        5,
+        "TEMPLATE: require MFA off the compliant network",
+        "disabled",
+        ca_users(&["All"], &[], &[], &[], &[]),
+        Value::Null,
+    ));
+    // Graph's empty values everywhere: empty lists, nulls, no grant operator's siblings.
+    let mut empty = policy(
+        6,
+        "Empty values",
+        "disabled",
+        ca_users(&["None"], &[], &[], &[], &[]),
+        json!({ "includeLocations": [], "excludeLocations": [] }),
+    );
+    if let Some(grant) = empty.get_mut("grantControls") {
+        *grant = json!({
+            "operator": "OR",
+            "builtInControls": ["mfa"],
+            "customAuthenticationFactors": [],
+            "termsOfUse": [],
+            "authenticationStrength": null
+        });
+    }
+    policies.push(empty);
+    state.insert(GROUPS.into(), Value::Array(groups));
+    state.insert(NAMED_LOCATIONS.into(), Value::Array(locations));
+    state.insert(CA_POLICIES.into(), Value::Array(policies));
+    state
+}
+
 /// Number of CA policies and of named locations in [`maximal`] (Graph's documented limit).
 pub const MAXIMAL_POLICIES: usize = 195;
 

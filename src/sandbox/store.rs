@@ -30,6 +30,7 @@ impl Store {
                 created = true;
                 match seed {
                     Seed::Demo => seed::demo(),
+                    Seed::Messy => seed::messy(),
                     Seed::Empty => seed::empty(),
                 }
             }

@@ -40,7 +40,9 @@ pub trait Directory {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{noun} {id} referenced at {path} does not exist in the tenant")]
 pub struct Unresolved {
-    /// What kind of object.
+    /// What kind of object is referenced.
+    pub kind: RefKind,
+    /// What kind of object, in words.
     pub noun: &'static str,
     /// The id.
     pub id: String,
@@ -206,18 +208,27 @@ pub fn references(kind: Kind, json: &Map<String, Value>) -> BTreeSet<(RefKind, S
     out
 }
 
-/// Replaces referenced ids by the names a file would use.
+/// Replaces referenced ids by the names a file would use. Ids the directory cannot name stay
+/// GUIDs and are returned: the tenant as it is holds references to deleted objects, and reading
+/// never fails on them.
 pub fn name_references(
     kind: Kind,
     json: &mut Map<String, Value>,
     directory: &dyn Directory,
-) -> Result<(), Unresolved> {
+) -> Vec<Unresolved> {
     let mut value = Value::Object(std::mem::take(json));
-    let result = rewrite_refs(kind.root_shape(), &mut value, directory, "");
+    let mut unresolved = Vec::new();
+    rewrite_refs(
+        kind.root_shape(),
+        &mut value,
+        directory,
+        "",
+        &mut unresolved,
+    );
     if let Value::Object(map) = value {
         *json = map;
     }
-    result
+    unresolved
 }
 
 fn ref_kind(name: &str) -> Option<RefKind> {
@@ -306,26 +317,21 @@ fn rewrite_refs(
     value: &mut Value,
     directory: &dyn Directory,
     path: &str,
-) -> Result<(), Unresolved> {
+    unresolved: &mut Vec<Unresolved>,
+) {
     match (shape, value) {
         (Shape::Object(object), Value::Object(map)) => {
             for field in &object.fields {
                 if let Some(v) = map.get_mut(&field.json) {
-                    rewrite_refs(
-                        &field.shape,
-                        v,
-                        directory,
-                        &format!("{path}/{}", field.json),
-                    )?;
+                    let here = format!("{path}/{}", field.json);
+                    rewrite_refs(&field.shape, v, directory, &here, unresolved);
                 }
             }
-            Ok(())
         }
         (Shape::Array(item), Value::Array(items)) => {
             for (i, v) in items.iter_mut().enumerate() {
-                rewrite_refs(item, v, directory, &format!("{path}/{i}"))?;
+                rewrite_refs(item, v, directory, &format!("{path}/{i}"), unresolved);
             }
-            Ok(())
         }
         (
             Shape::String {
@@ -335,24 +341,22 @@ fn rewrite_refs(
             Value::String(s),
         ) => {
             let Some(kind) = ref_kind(kind) else {
-                return Ok(());
+                return;
             };
             if !is_guid(s) || WELL_KNOWN_IDS.contains(&s.as_str()) {
-                return Ok(());
+                return;
             }
             match directory.name_of(kind, &s.to_ascii_lowercase()) {
-                Some(name) => {
-                    *s = name;
-                    Ok(())
-                }
-                None => Err(Unresolved {
+                Some(name) => *s = name,
+                None => unresolved.push(Unresolved {
+                    kind,
                     noun: kind.noun(),
                     id: s.clone(),
                     path: path.to_string(),
                 }),
             }
         }
-        _ => Ok(()),
+        _ => {}
     }
 }
 
@@ -363,7 +367,12 @@ pub fn read<T: serde::de::DeserializeOwned>(
     directory: &dyn Directory,
 ) -> Result<(T, Vec<Unexpressed>), ReadError> {
     let (mut json, unexpressed) = to_model_json(kind, raw);
-    name_references(kind, &mut json, directory)?;
+    if let Some(first) = name_references(kind, &mut json, directory)
+        .into_iter()
+        .next()
+    {
+        return Err(first.into());
+    }
     let value =
         serde_json::from_value(Value::Object(json)).map_err(|e| ReadError::Shape(e.to_string()))?;
     Ok((value, unexpressed))
