@@ -21,7 +21,12 @@ cat "$work/drift.md"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$work/drift.md" >>"$GITHUB_STEP_SUMMARY"
 fi
-# clap exits 2 on a usage error too (say, a bad STEWARD_CLOUD): only a report is drift.
+# A usage error (say, a bad STEWARD_CLOUD) exits 64. Only a report is drift: an exit 2 without
+# one (an older steward exited 2 on usage errors too) is a failure as well.
+if [ "$code" -eq 64 ]; then
+  echo "::error::steward drift exited 64: a usage error (a flag or an environment variable)"
+  exit 1
+fi
 if [ "$code" -eq 2 ] && [ "$(head -n 1 "$work/drift.md")" != '<!-- steward-drift -->' ]; then
   echo "::error::steward drift exited 2 without a drift report: a usage error?"
   exit 1

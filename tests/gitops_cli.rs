@@ -38,7 +38,10 @@ fn every_shell_gets_a_completion_script() {
         assert!(out.contains("plan"), "{shell}: {out}");
     }
     let (code, _, err) = steward(&["completions", "tcsh"]);
-    assert_eq!(code, 2, "clap rejects an unknown shell");
+    assert_eq!(
+        code, 64,
+        "a usage error exits 64, never 2 (changes or drift)"
+    );
     assert!(err.contains("possible values"), "{err}");
 }
 
@@ -59,4 +62,25 @@ fn man_page_is_roff_for_steward() {
             "{command}: {out}"
         );
     }
+}
+
+#[test]
+fn usage_errors_exit_64_and_help_exits_0() {
+    let bad_cloud = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["drift", "policies"])
+        .env("STEWARD_CLOUD", "azure")
+        .output()
+        .unwrap();
+    assert_eq!(bad_cloud.status.code(), Some(64), "a bad STEWARD_CLOUD");
+    assert!(bad_cloud.stdout.is_empty(), "nothing on stdout");
+    assert!(String::from_utf8_lossy(&bad_cloud.stderr).contains("error:"));
+    let (code, _, _) = steward(&["plan", "--format", "yaml"]);
+    assert_eq!(code, 64, "a bad value");
+    let (code, _, _) = steward(&["plann"]);
+    assert_eq!(code, 64, "an unknown command");
+    let (code, out, _) = steward(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("64 a usage error"), "{out}");
+    let (code, _, _) = steward(&["plan", "--help"]);
+    assert_eq!(code, 0);
 }

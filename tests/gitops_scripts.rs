@@ -526,8 +526,23 @@ fn drift_check_fails_when_steward_fails() {
 }
 
 #[test]
-fn drift_check_does_not_take_a_usage_error_for_drift() {
-    // clap's usage errors exit 2, like drift, but print no report.
+fn drift_check_fails_on_a_usage_error() {
+    let h = Harness::new()
+        .route("GET", ISSUES, "issues-none.json")
+        .env("FAKE_STEWARD_DRIFT_RC", "64")
+        .env(
+            "FAKE_STEWARD_DRIFT_ERR",
+            "error: invalid value 'azure' for '--cloud <CLOUD>'",
+        );
+    let run = h.run("drift-check.sh", &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("a usage error"), "{}", run.stdout);
+    assert!(run.gh.is_empty(), "{:?}", run.gh);
+}
+
+#[test]
+fn drift_check_does_not_take_an_exit_2_without_a_report_for_drift() {
+    // Only a report is drift, whatever the exit code.
     let h = Harness::new()
         .route("GET", ISSUES, "issues-none.json")
         .env("FAKE_STEWARD_DRIFT_RC", "2")

@@ -28,7 +28,15 @@ pub use error::CommandError;
 /// settings in KDL files kept in git; steward validates them, shows how the live tenant differs,
 /// applies the difference after review and reports drift.
 #[derive(Debug, Parser)]
-#[command(name = "steward", version, about, long_about)]
+#[command(
+    name = "steward",
+    version,
+    about,
+    long_about,
+    after_long_help = "Exit codes: 0 success (nothing to do); 1 error; 2 changes (plan \
+        --detailed-exitcode) or drift (drift); 64 a usage error (a flag, a value, a STEWARD_ \
+        variable)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,9 +57,25 @@ enum Command {
     Man(man::Args),
 }
 
+/// The exit code of a command-line usage error (an unknown flag, a bad value): sysexits'
+/// `EX_USAGE`, so that it is never mistaken for 2, "changes or drift".
+pub const EXIT_USAGE: u8 = 64;
+
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout and usage errors to stderr.
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(EXIT_USAGE),
+            };
+        }
+    };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Fmt(args) => fmt::run(args),
