@@ -66,7 +66,14 @@ fn element(type_name: &str) -> &str {
 }
 
 /// Fields the model has that are steward's own, or reshaped on the way to Graph.
-const STEWARD_ONLY: &[&str] = &["id", "renamedFrom", "lockoutWaiver", "forever", "days"];
+const STEWARD_ONLY: &[&str] = &[
+    "id",
+    "renamedFrom",
+    "lockoutWaiver",
+    "ignoreChanges",
+    "forever",
+    "days",
+];
 
 fn check(
     meta: &Value,

@@ -219,11 +219,19 @@ fn human_plan_shows_terraform_blocks_then_risks_unmanaged_and_the_closing_line()
     );
 }
 
+/// The mixed plan as `steward drift` sees it: its risks read in the drift direction.
+fn drift_plan() -> Plan {
+    let mut plan = mixed_plan();
+    plan.risks =
+        steward::reconcile::risk::assess(&plan.resources, steward::model::plan::Direction::Drift);
+    plan
+}
+
 #[test]
 fn human_drift_words_each_change_as_tenant_versus_files() {
     insta::assert_snapshot!(
         "human_drift",
-        render::human(&mixed_plan(), Mode::Drift, &names(), false)
+        render::human(&drift_plan(), Mode::Drift, &names(), false)
     );
 }
 
@@ -449,7 +457,7 @@ fn markdown_plan_golden_has_marker_heading_risks_table_and_diffs() {
 fn markdown_drift_golden_has_its_marker_and_the_tenant_versus_files_legend() {
     insta::assert_snapshot!(
         "markdown_drift",
-        render::markdown(&mixed_plan(), Mode::Drift, &names())
+        render::markdown(&drift_plan(), Mode::Drift, &names())
     );
 }
 
@@ -561,6 +569,7 @@ fn markdown_stays_within_the_limit_even_when_the_summary_alone_is_too_long() {
             after: Some(json!({"displayName": format!("Label {i}"), "descriptionForUsers": "z"})),
             changes: Vec::<FieldChange>::new(),
             unchanged: 0,
+            ignored: Vec::new(),
         })
         .collect();
     let plan = Plan {

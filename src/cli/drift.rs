@@ -12,7 +12,10 @@ use crate::render::Mode;
 /// Report settings changed in the tenant outside steward (for a cron or CI schedule).
 ///
 /// The same comparison as `plan`, worded as what the tenant has against what the files say.
-/// Exits 0 when the tenant matches, 2 when it drifted, 1 on any error.
+/// Risky changes come first: each judged in the drift direction (a policy disabled, an exclusion
+/// added, sharing widened in the tenant), plus enabled policies nobody declares that could lock
+/// every administrator out. Exits 0 when the tenant matches, 2 when it drifted or holds such a
+/// risk, 1 on any error.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files or directories (searched recursively for *.kdl).
@@ -33,9 +36,12 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     };
     let planned = args.target.plan(&loaded, &options)?;
     let names = names(&planned);
-    let plan = planned.plan;
+    let risks = planning::drift_risks(&planned);
+    let mut plan = planned.plan;
+    plan.risks = risks;
     print(&plan, Mode::Drift, args.format, &names)?;
-    Ok(if plan.summary.is_empty() {
+    // A risk made outside steward (a lockout by an undeclared policy) is drift too.
+    Ok(if plan.summary.is_empty() && plan.risks.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)

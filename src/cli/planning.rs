@@ -205,6 +205,35 @@ pub async fn compute(
     })
 }
 
+/// The risks of what changed outside steward: the plan's changes read the other way, and
+/// lockouts made in the tenant by policies nobody declares.
+pub fn drift_risks(planned: &Planned) -> Vec<crate::model::plan::Risk> {
+    use crate::model::plan::Direction;
+    let mut risks = reconcile::risk::assess(&planned.plan.resources, Direction::Drift);
+    let unmanaged: Vec<String> = planned
+        .plan
+        .unmanaged
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    let emergency: Vec<String> = planned
+        .desired
+        .emergency_access
+        .as_ref()
+        .and_then(|e| serde_json::to_value(&e.user).ok())
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    risks.extend(reconcile::risk::outside_lockouts(
+        &planned.live.model_ids,
+        &unmanaged,
+        &emergency,
+    ));
+    risks
+}
+
 /// A hash of the policy files (names and contents), to tell whether they changed since a plan.
 pub fn files_hash(loaded: &Loaded) -> String {
     let mut hasher = Sha256::new();

@@ -479,6 +479,33 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
             .first
             .insert(identity, (file.clone(), node.name().span()));
     }
+    // `ignore-changes` names settings of the kind, or it would silently ignore nothing.
+    let ignored: Vec<String> = json
+        .get("ignoreChanges")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    for (i, path) in ignored.iter().enumerate() {
+        if !shape.has_path(path) || path.split('.').any(|p| p == "display-name" || p == "id") {
+            loaded.diagnostics.push(
+                Diagnostic::error(
+                    "steward::unknown-setting",
+                    file,
+                    origin.span_of(&format!("/ignoreChanges/{i}")),
+                    format!("`ignore-changes` names {path:?}, which is not a setting of `{kind}`"),
+                    "not a setting",
+                )
+                .with_help(
+                    "write the setting's path as the file writes it, dotted: conditions.users.exclude-groups",
+                ),
+            );
+        }
+    }
     let added = add_resource(&mut loaded.desired, kind, Value::Object(json));
     let (Ok(findings) | Err(findings)) = &added;
     for finding in findings {

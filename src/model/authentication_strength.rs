@@ -108,6 +108,10 @@ pub struct AuthenticationStrength {
     /// Pins the strength to one object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Settings someone else manages (dotted paths such as
+    /// `conditions.users.exclude-groups`): never compared, never written, shown as ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_changes: Option<Vec<String>>,
     /// The strength's previous name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,

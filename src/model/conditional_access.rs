@@ -173,6 +173,10 @@ pub struct ConditionalAccessPolicy {
     /// Pins the policy to one object id, when names are not enough.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Settings someone else manages (dotted paths such as
+    /// `conditions.users.exclude-groups`): never compared, never written, shown as ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_changes: Option<Vec<String>>,
     /// The policy's previous name: found under it, the policy is renamed instead of recreated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,

@@ -63,6 +63,21 @@ pub struct ResourceChange {
     pub changes: Vec<FieldChange>,
     /// Settings compared and found equal.
     pub unchanged: usize,
+    /// Settings that differ but that the declaration's `ignore-changes` leaves to others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+}
+
+/// Which way a risky change runs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// What apply would do to the tenant.
+    Apply,
+    /// What changed in the tenant outside steward.
+    Drift,
 }
 
 /// A change a reviewer must not miss.
@@ -70,10 +85,15 @@ pub struct ResourceChange {
 pub struct Risk {
     /// The resource's address.
     pub address: String,
-    /// A stable code (`ca-disabled`, `exclusion-added`, `weaker-grant`, …).
+    /// The rule's stable id (`ca-disabled`, `exclusion-added`, `weaker-grant`, …).
     pub code: String,
     /// What the change does, in plain words.
     pub message: String,
+    /// `apply` (what apply would do) or `drift` (what changed outside steward).
+    pub direction: Direction,
+    /// The setting, as a dotted path, when the risk is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// An object in the tenant that nothing declares; left alone.

@@ -53,6 +53,10 @@ pub struct RetentionLabel {
     /// Pins the label to one object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Settings someone else manages (dotted paths such as
+    /// `conditions.users.exclude-groups`): never compared, never written, shown as ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_changes: Option<Vec<String>>,
     /// What happens to content during the retention period.
     pub behavior_during_retention_period: BehaviorDuringRetentionPeriod,
     /// What happens when the retention period ends.

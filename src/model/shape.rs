@@ -61,6 +61,31 @@ impl ObjectShape {
     pub fn field(&self, kdl: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.kdl == kdl)
     }
+
+    /// True when a dotted path of KDL names (`conditions.users.exclude-groups`) names a
+    /// setting of this shape.
+    pub fn has_path(&self, dotted: &str) -> bool {
+        let mut shape = self;
+        let mut parts = dotted.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let Some(field) = shape.field(part) else {
+                return false;
+            };
+            if parts.peek().is_none() {
+                return true;
+            }
+            let inner = match &field.shape {
+                Shape::Object(o) => o,
+                Shape::Array(item) => match item.as_ref() {
+                    Shape::Object(o) => o,
+                    _ => return false,
+                },
+                _ => return false,
+            };
+            shape = inner;
+        }
+        false
+    }
 }
 
 impl Shape {

@@ -255,6 +255,7 @@ mod tests {
             after: Some(after),
             changes: Vec::new(),
             unchanged: 0,
+            ignored: Vec::new(),
         }
     }
 

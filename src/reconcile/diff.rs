@@ -1,7 +1,10 @@
 //! Field-level comparison of a declared object with the tenant's, guided by the kind's shape.
 //!
-//! Only what the declaration says is compared (partial management). Lists of values are sets;
-//! lists of blocks are compared as multisets of what the declaration says of each element.
+//! A collection object (a policy, a location, …) is owned whole: every property of its kind is
+//! compared, and one the declaration leaves out must hold Graph's empty or default value. A
+//! singleton is managed partially: only what the declaration says is compared (a declared list
+//! is still compared whole). Lists of values are sets; lists of blocks are compared as multisets
+//! of what the declaration says of each element. Paths named in `ignore-changes` are skipped.
 
 use serde_json::{Map, Value};
 
@@ -10,7 +13,13 @@ use crate::model::plan::FieldChange;
 use crate::model::shape::{ObjectShape, Shape};
 
 /// Properties that identify a resource or steer steward; never compared as settings.
-const META: &[&str] = &["displayName", "id", "renamedFrom", "lockoutWaiver"];
+const META: &[&str] = &[
+    "displayName",
+    "id",
+    "renamedFrom",
+    "lockoutWaiver",
+    "ignoreChanges",
+];
 
 /// The result of comparing one object.
 #[derive(Debug, Default)]
@@ -19,19 +28,92 @@ pub struct Diff {
     pub changes: Vec<FieldChange>,
     /// Settings compared and equal.
     pub unchanged: usize,
+    /// Settings named in `ignore-changes` that differ (not changed, shown as ignored).
+    pub ignored: Vec<String>,
 }
 
-/// Compares the declared `desired` with `live` (both in the model's JSON form).
+/// How to compare.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// The object is owned whole: what the declaration leaves out must be empty or default.
+    pub owned: bool,
+    /// The kind, for Graph's defaults of properties left unset.
+    pub kind: Option<crate::model::Kind>,
+    /// Dotted paths never compared (`ignore-changes`).
+    pub ignored: &'a [String],
+}
+
+/// Compares the declared `desired` with `live` (both in the model's JSON form), comparing only
+/// what the declaration says.
 pub fn object(
     shape: &ObjectShape,
     desired: &Map<String, Value>,
     live: &Map<String, Value>,
 ) -> Diff {
+    object_with(shape, desired, live, Options::default())
+}
+
+/// Compares the declared `desired` with `live` as `options` say.
+pub fn object_with(
+    shape: &ObjectShape,
+    desired: &Map<String, Value>,
+    live: &Map<String, Value>,
+    options: Options<'_>,
+) -> Diff {
     let mut diff = Diff::default();
-    walk(shape, desired, Some(live), "", "", &mut diff, true);
+    walk(
+        shape,
+        desired,
+        Some(live),
+        "",
+        "",
+        &mut diff,
+        true,
+        &options,
+    );
     diff
 }
 
+fn is_ignored(path: &str, ignored: &[String]) -> bool {
+    ignored.iter().any(|i| {
+        let i = i.trim();
+        path == i
+            || path
+                .strip_prefix(i)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// True when `have` is what Graph holds for a property nobody set: nothing, `false`, or the
+/// documented default.
+fn is_unset(have: Option<&Value>, pointer: &str, options: &Options<'_>) -> bool {
+    if is_nothing(have) || have == Some(&Value::Bool(false)) {
+        return true;
+    }
+    let default = options
+        .kind
+        .and_then(|k| super::normalise::graph_default(k, pointer));
+    match (have, default) {
+        (Some(h), Some(d)) => {
+            let norm = |v: &Value| match v {
+                Value::String(s) => Value::String(s.to_ascii_lowercase()),
+                Value::Array(items) => {
+                    let mut list: Vec<String> = items
+                        .iter()
+                        .map(|x| x.to_string().to_ascii_lowercase())
+                        .collect();
+                    list.sort();
+                    Value::from(list)
+                }
+                other => other.clone(),
+            };
+            norm(h) == norm(&d)
+        }
+        _ => false,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn walk(
     shape: &ObjectShape,
     desired: &Map<String, Value>,
@@ -40,20 +122,35 @@ fn walk(
     path: &str,
     diff: &mut Diff,
     top: bool,
+    options: &Options<'_>,
 ) {
     for field in &shape.fields {
         if top && META.contains(&field.json.as_str()) {
             continue;
         }
-        let Some(want) = desired.get(&field.json).filter(|v| !v.is_null()) else {
-            continue;
-        };
         let have = live.and_then(|l| l.get(&field.json));
         let here_pointer = format!("{pointer}/{}", field.json);
         let here_path = if path.is_empty() {
             field.kdl.clone()
         } else {
             format!("{path}.{}", field.kdl)
+        };
+        let want = desired.get(&field.json).filter(|v| !v.is_null());
+        if is_ignored(&here_path, options.ignored) {
+            let differs = match want {
+                Some(w) => have != Some(w),
+                None => options.owned && !is_unset(have, &here_pointer, options),
+            };
+            if differs {
+                diff.ignored.push(here_path);
+            }
+            continue;
+        }
+        let Some(want) = want else {
+            if options.owned {
+                left_out(field, have, &here_pointer, &here_path, diff, options);
+            }
+            continue;
         };
         match (&field.shape, want) {
             (Shape::Object(inner), Value::Object(want_map)) => {
@@ -66,6 +163,7 @@ fn walk(
                     &here_path,
                     diff,
                     false,
+                    options,
                 );
             }
             (Shape::Array(item), Value::Array(want_items)) => {
@@ -108,6 +206,52 @@ fn walk(
                 }
             }
         }
+    }
+}
+
+/// A property an owned declaration leaves out: the tenant must hold nothing there (or Graph's
+/// default); anything else is a change to clear it, reported leaf by leaf.
+fn left_out(
+    field: &crate::model::shape::Field,
+    have: Option<&Value>,
+    pointer: &str,
+    path: &str,
+    diff: &mut Diff,
+    options: &Options<'_>,
+) {
+    if is_unset(have, pointer, options) {
+        return;
+    }
+    match (&field.shape, have) {
+        (Shape::Object(inner), Some(Value::Object(map))) => {
+            walk(
+                inner,
+                &Map::new(),
+                Some(map),
+                pointer,
+                path,
+                diff,
+                false,
+                options,
+            );
+        }
+        (Shape::Array(_), Some(Value::Array(items))) => diff.changes.push(FieldChange {
+            path: path.to_string(),
+            pointer: pointer.to_string(),
+            before: Value::Array(items.clone()),
+            after: Value::Null,
+            added: Vec::new(),
+            removed: items.clone(),
+        }),
+        (_, Some(value)) => diff.changes.push(FieldChange {
+            path: path.to_string(),
+            pointer: pointer.to_string(),
+            before: value.clone(),
+            after: Value::Null,
+            added: Vec::new(),
+            removed: Vec::new(),
+        }),
+        (_, None) => {}
     }
 }
 

@@ -75,6 +75,25 @@ pub fn declared_default_matches_unset(declared: &Value, live: Option<&Value>) ->
         && (declared == &Value::Bool(false) || is_nothing(Some(declared)))
 }
 
+/// Graph's value for a property of a collection object nobody set, where it is not empty or
+/// `false`: what the tenant holds when a file leaves the property out.
+pub fn graph_default(kind: crate::model::Kind, pointer: &str) -> Option<Value> {
+    use crate::model::Kind;
+    use serde_json::json;
+    match (kind, pointer) {
+        (Kind::NamedLocation, "/countryLookupMethod") => Some(json!("clientIpAddress")),
+        (Kind::ConditionalAccessPolicy, "/grantControls/operator") => Some(json!("OR")),
+        (Kind::ConditionalAccessPolicy, "/conditions/clientAppTypes") => Some(json!(["all"])),
+        (Kind::ConditionalAccessPolicy, "/sessionControls/signInFrequency/frequencyInterval") => {
+            Some(json!("timeBased"))
+        }
+        (Kind::ConditionalAccessPolicy, "/sessionControls/signInFrequency/authenticationType") => {
+            Some(json!("primaryAndSecondaryAuthentication"))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::diff;
 use super::risk;
 use crate::model::plan::{Action, Plan, ResourceChange, Summary, Unmanaged};
-use crate::model::{Address, Desired, Kind, PruneKind};
+use crate::model::{Address, Arity, Desired, Kind, PruneKind};
 
 /// The tenant's ids of live singletons, by address (collection objects carry their `id` in
 /// the live model).
@@ -237,7 +237,24 @@ pub fn plan(
         match found {
             Some(i) => {
                 let have = &live_entries[i];
-                let mut d = diff::object(shape, &want.json, &have.json);
+                let ignored: Vec<String> = want
+                    .json
+                    .get("ignoreChanges")
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                // Collection objects are owned whole; singletons manage what they declare.
+                let options = diff::Options {
+                    owned: want.kind.arity() == Arity::Named,
+                    kind: Some(want.kind),
+                    ignored: &ignored,
+                };
+                let mut d = diff::object_with(shape, &want.json, &have.json, options);
                 if have.name != want.name {
                     d.changes.insert(
                         0,
@@ -274,6 +291,7 @@ pub fn plan(
                     after: Some(Value::Object(want.json.clone())),
                     changes: d.changes,
                     unchanged: d.unchanged,
+                    ignored: d.ignored,
                 });
             }
             None => resources.push(ResourceChange {
@@ -286,6 +304,7 @@ pub fn plan(
                 after: Some(Value::Object(want.json.clone())),
                 changes: Vec::new(),
                 unchanged: 0,
+                ignored: Vec::new(),
             }),
         }
     }
@@ -317,6 +336,7 @@ pub fn plan(
                 after: None,
                 changes: Vec::new(),
                 unchanged: 0,
+                ignored: Vec::new(),
             });
         } else {
             unmanaged.push(Unmanaged {
@@ -351,7 +371,7 @@ pub fn plan(
             .filter(|r| r.action == Action::Delete)
             .count(),
     };
-    let risks = risk::assess(&resources);
+    let risks = risk::assess(&resources, crate::model::plan::Direction::Apply);
     Ok(Plan {
         resources,
         unmanaged,

@@ -1,9 +1,14 @@
 //! Risk call-outs: changes that widen access or weaken sign-in, listed first for reviewers.
+//!
+//! One vocabulary judges both directions. A plan's change runs from the tenant (before) to the
+//! files (after): that is what apply would do. Drift runs the other way, from what the files
+//! say to what the tenant now has: the same change inverted. Each rule looks at a transition
+//! from an old state to a new one and never needs to know which.
 
 use serde_json::Value;
 
-use crate::model::Kind;
-use crate::model::plan::{Action, ResourceChange, Risk};
+use crate::model::plan::{Action, Direction, FieldChange, ResourceChange, Risk};
+use crate::model::{Desired, Kind};
 
 fn text(v: &Value) -> String {
     match v {
@@ -12,50 +17,105 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn risk(change: &ResourceChange, code: &str, message: String) -> Risk {
-    Risk {
-        address: change.address.clone(),
-        code: code.to_string(),
-        message,
+/// Collects the risks of one transition.
+struct Found<'a> {
+    change: &'a ResourceChange,
+    direction: Direction,
+    out: &'a mut Vec<Risk>,
+}
+
+impl Found<'_> {
+    fn push(&mut self, code: &str, path: Option<&str>, message: String) {
+        self.out.push(Risk {
+            address: self.change.address.clone(),
+            code: code.to_string(),
+            message,
+            direction: self.direction,
+            path: path.map(String::from),
+        });
     }
 }
 
-/// The risks in a set of resource changes.
-pub fn assess(changes: &[ResourceChange]) -> Vec<Risk> {
+/// The same change seen from the other side: old and new swapped, a create (a declared object
+/// the tenant lacks) becomes a delete (it was deleted outside steward), and a delete (an
+/// undeclared object in a prune scope) a create.
+pub fn invert(change: &ResourceChange) -> ResourceChange {
+    ResourceChange {
+        action: match change.action {
+            Action::Create => Action::Delete,
+            Action::Delete => Action::Create,
+            other => other,
+        },
+        before: change.after.clone(),
+        after: change.before.clone(),
+        changes: change
+            .changes
+            .iter()
+            .map(|f| FieldChange {
+                path: f.path.clone(),
+                pointer: f.pointer.clone(),
+                before: f.after.clone(),
+                after: f.before.clone(),
+                added: f.removed.clone(),
+                removed: f.added.clone(),
+            })
+            .collect(),
+        ..change.clone()
+    }
+}
+
+/// The risks in a set of resource changes, read in `direction`.
+pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
+    let transitions: Vec<ResourceChange> = match direction {
+        Direction::Apply => changes.to_vec(),
+        Direction::Drift => changes.iter().map(invert).collect(),
+    };
     let mut out = Vec::new();
-    for c in changes {
+    for c in &transitions {
+        let mut found = Found {
+            change: c,
+            direction,
+            out: &mut out,
+        };
         match (c.kind, c.action) {
-            (Kind::ConditionalAccessPolicy, Action::Delete) => {
-                out.push(risk(
-                    c,
-                    "ca-deleted",
-                    "Conditional Access policy deleted: its protection ends".into(),
-                ));
-            }
-            (Kind::NamedLocation, Action::Delete) => {
-                out.push(risk(
-                    c,
-                    "location-deleted",
-                    "named location deleted: policies using it change scope".into(),
-                ));
-            }
+            (Kind::ConditionalAccessPolicy, Action::Delete) => found.push(
+                "ca-deleted",
+                None,
+                "Conditional Access policy deleted: its protection ends".into(),
+            ),
+            (Kind::NamedLocation, Action::Delete) => found.push(
+                "location-deleted",
+                None,
+                "named location deleted: policies using it change scope".into(),
+            ),
+            (Kind::AuthenticationStrength, Action::Delete) => found.push(
+                "strength-deleted",
+                None,
+                "authentication strength deleted: policies requiring it change".into(),
+            ),
             (Kind::ConditionalAccessPolicy, Action::Update | Action::Create) => {
-                policy_risks(c, &mut out)
+                policy_risks(&mut found)
             }
-            (Kind::SharepointSettings, Action::Update) => sharing_risks(c, &mut out),
+            (Kind::SharepointSettings, Action::Update | Action::Create) => {
+                sharing_risks(&mut found)
+            }
             (Kind::AuthenticationMethodsPolicy, Action::Update | Action::Create) => {
-                method_risks(c, &mut out)
+                method_risks(&mut found)
             }
-            (Kind::SecurityDefaults, Action::Update)
+            (Kind::AuthorizationPolicy, Action::Update | Action::Create) => {
+                authorization_risks(&mut found)
+            }
+            (Kind::SecurityDefaults, Action::Update | Action::Create)
                 if c.changes
                     .iter()
-                    .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false)) =>
+                    .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false))
+                    && !transitions.iter().any(requires_mfa_of_everyone) =>
             {
-                out.push(risk(
-                    c,
+                found.push(
                     "security-defaults-off",
-                    "security defaults turned off: make sure Conditional Access policies replace them".into(),
-                ));
+                    Some("is-enabled"),
+                    "security defaults turned off with no enabled Conditional Access policy requiring MFA of all users taking over".into(),
+                );
             }
             _ => {}
         }
@@ -63,66 +123,119 @@ pub fn assess(changes: &[ResourceChange]) -> Vec<Risk> {
     out
 }
 
-fn policy_risks(c: &ResourceChange, out: &mut Vec<Risk>) {
+/// True when the transition leaves an enabled policy that demands MFA (or a strength) of all
+/// users: what takes over from security defaults.
+fn requires_mfa_of_everyone(c: &ResourceChange) -> bool {
+    if c.kind != Kind::ConditionalAccessPolicy || c.action == Action::Delete {
+        return false;
+    }
+    let Some(after) = &c.after else { return false };
+    let enabled = after.get("state").and_then(Value::as_str) == Some("enabled");
+    let all = after
+        .pointer("/conditions/users/includeUsers")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|u| text(u).eq_ignore_ascii_case("all")));
+    let grant = after.get("grantControls");
+    let mfa = grant
+        .and_then(|g| g.get("builtInControls"))
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|x| text(x) == "mfa"))
+        || grant
+            .and_then(|g| g.get("authenticationStrength"))
+            .is_some_and(|s| !s.is_null());
+    enabled && all && mfa
+}
+
+/// How strong a built-in authentication strength is (custom ones are not ranked).
+fn strength_rank(value: &Value) -> Option<u8> {
+    match text(value).to_ascii_lowercase().as_str() {
+        "00000000-0000-0000-0000-000000000002" => Some(1),
+        "00000000-0000-0000-0000-000000000003" => Some(2),
+        "00000000-0000-0000-0000-000000000004" => Some(3),
+        _ => None,
+    }
+}
+
+fn policy_risks(found: &mut Found<'_>) {
+    let c = found.change;
     for f in &c.changes {
+        let path = Some(f.path.as_str());
         match f.path.as_str() {
             "state" => {
                 let after = text(&f.after);
                 if after == "disabled" {
-                    out.push(risk(
-                        c,
+                    found.push(
                         "ca-disabled",
+                        path,
                         format!("policy disabled (was {})", text(&f.before)),
-                    ));
+                    );
                 } else if after == "enabledForReportingButNotEnforced"
                     && text(&f.before) == "enabled"
                 {
-                    out.push(risk(
-                        c,
+                    found.push(
                         "ca-report-only",
+                        path,
                         "policy moved from enforced to report-only: it no longer protects".into(),
-                    ));
+                    );
                 }
             }
             p if p.starts_with("conditions.") && p.contains(".exclude-") && !f.added.is_empty() => {
                 let added: Vec<String> = f.added.iter().map(text).collect();
-                out.push(risk(
-                    c,
+                found.push(
                     "exclusion-added",
+                    path,
                     format!(
                         "exclusions added to {}: {}",
                         p.trim_start_matches("conditions."),
                         added.join(", ")
                     ),
-                ));
+                );
             }
             "grant-controls.built-in-controls" => {
                 for removed in &f.removed {
                     if matches!(
                         text(removed).as_str(),
-                        "mfa" | "block" | "compliantDevice" | "passwordChange"
+                        "mfa"
+                            | "block"
+                            | "compliantDevice"
+                            | "domainJoinedDevice"
+                            | "approvedApplication"
+                            | "compliantApplication"
+                            | "passwordChange"
                     ) {
-                        out.push(risk(
-                            c,
+                        found.push(
                             "weaker-grant",
+                            path,
                             format!("grant control {} removed", text(removed)),
-                        ));
+                        );
                     }
                 }
             }
             "grant-controls.operator" if text(&f.after) == "OR" && text(&f.before) == "AND" => {
-                out.push(risk(
-                    c,
+                found.push(
                     "weaker-grant",
+                    path,
                     "grant operator changed from AND to OR: one control now suffices".into(),
-                ));
+                );
             }
             "grant-controls.authentication-strength" if f.after.is_null() => {
-                out.push(risk(
-                    c,
+                found.push(
                     "weaker-grant",
+                    path,
                     "authentication strength requirement removed".into(),
-                ));
+                );
+            }
+            "grant-controls.authentication-strength" => {
+                if let (Some(before), Some(after)) =
+                    (strength_rank(&f.before), strength_rank(&f.after))
+                    && after < before
+                {
+                    found.push(
+                        "weaker-grant",
+                        path,
+                        "a weaker authentication strength is required".into(),
+                    );
+                }
             }
             _ => {}
         }
@@ -139,26 +252,28 @@ fn breadth(value: &Value) -> u8 {
     }
 }
 
-fn sharing_risks(c: &ResourceChange, out: &mut Vec<Risk>) {
+fn sharing_risks(found: &mut Found<'_>) {
+    let c = found.change;
     for f in &c.changes {
+        let path = Some(f.path.as_str());
         match f.path.as_str() {
             "sharing-capability" if breadth(&f.after) > breadth(&f.before) => {
-                out.push(risk(
-                    c,
+                found.push(
                     "sharing-widened",
+                    path,
                     format!(
                         "external sharing widened from {} to {}",
                         text(&f.before),
                         text(&f.after)
                     ),
-                ));
+                );
             }
             "sharing-domain-restriction-mode" if text(&f.after) == "none" => {
-                out.push(risk(
-                    c,
+                found.push(
                     "sharing-widened",
+                    path,
                     "sharing no longer limited by domain".into(),
-                ));
+                );
             }
             // Adding domains to an allow-list widens sharing; introducing the allow-list itself
             // (mode changing to allowList in the same change) narrows it.
@@ -170,46 +285,230 @@ fn sharing_risks(c: &ResourceChange, out: &mut Vec<Risk>) {
                         .any(|m| m.path == "sharing-domain-restriction-mode") =>
             {
                 let added: Vec<String> = f.added.iter().map(text).collect();
-                out.push(risk(
-                    c,
+                found.push(
                     "sharing-widened",
+                    path,
                     format!("sharing allowed with more domains: {}", added.join(", ")),
-                ));
+                );
             }
             "is-resharing-by-external-users-enabled" if f.after == Value::Bool(true) => {
-                out.push(risk(
-                    c,
+                found.push(
                     "sharing-widened",
+                    path,
                     "guests may now reshare content".into(),
-                ));
+                );
             }
             _ => {}
         }
     }
 }
 
-fn method_risks(c: &ResourceChange, out: &mut Vec<Risk>) {
-    for method in ["sms", "voice", "email"] {
-        let enabled_now = c
-            .after
-            .as_ref()
-            .and_then(|a| a.get(method))
-            .and_then(|m| m.get("state"))
-            .and_then(Value::as_str)
-            == Some("enabled");
-        let was_enabled = c
-            .before
-            .as_ref()
-            .and_then(|b| b.get(method))
-            .and_then(|m| m.get("state"))
-            .and_then(Value::as_str)
-            == Some("enabled");
-        if enabled_now && !was_enabled {
-            out.push(risk(
-                c,
+fn method_state(side: Option<&Value>, method: &str) -> Option<String> {
+    side?
+        .get(method)?
+        .get("state")?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn method_risks(found: &mut Found<'_>) {
+    let c = found.change;
+    let (before, after) = (c.before.as_ref(), c.after.as_ref());
+    for (method, kdl) in [("sms", "sms"), ("voice", "voice"), ("email", "email")] {
+        if method_state(after, method).as_deref() == Some("enabled")
+            && method_state(before, method).as_deref() != Some("enabled")
+        {
+            found.push(
                 "phishable-method",
-                format!("{method} enabled: a phishable sign-in method"),
-            ));
+                Some(&format!("{kdl}.state")),
+                format!("{kdl} enabled: a phishable sign-in method"),
+            );
         }
     }
+    for (method, kdl) in [
+        ("fido2", "fido2"),
+        ("microsoftAuthenticator", "microsoft-authenticator"),
+        ("x509Certificate", "x509-certificate"),
+    ] {
+        if method_state(before, method).as_deref() == Some("enabled")
+            && method_state(after, method).as_deref() == Some("disabled")
+        {
+            found.push(
+                "strong-method-disabled",
+                Some(&format!("{kdl}.state")),
+                format!("{kdl} disabled: a phishing-resistant or strong sign-in method is gone"),
+            );
+        }
+    }
+}
+
+fn invite_breadth(value: &Value) -> u8 {
+    match text(value).as_str() {
+        "none" => 0,
+        "adminsAndGuestInviters" => 1,
+        "adminsGuestInvitersAndAllMembers" => 2,
+        "everyone" => 3,
+        _ => 0,
+    }
+}
+
+/// How much user consent a list of permission grant policies allows: none, low-risk apps
+/// (Microsoft's `…-low` or a custom policy), or any app (`…-legacy`).
+fn consent_breadth(value: &Value) -> u8 {
+    let Some(list) = value.as_array() else {
+        return 0;
+    };
+    list.iter()
+        .map(|p| {
+            let p = text(p).to_ascii_lowercase();
+            if !p.starts_with("managepermissiongrantsforself.") {
+                0
+            } else if p.ends_with("microsoft-user-default-legacy") {
+                2
+            } else {
+                1
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Guest roles from most restricted to member-like.
+fn guest_breadth(value: &Value) -> u8 {
+    match text(value).to_ascii_lowercase().as_str() {
+        "2af84b1e-32c8-42b7-82bc-daa82404023b" => 0,
+        "10dae51f-b6af-4016-8d66-8c2a99b929b3" => 1,
+        "a0b1b346-4d3e-4e8b-98f8-753987be4970" => 2,
+        _ => 1,
+    }
+}
+
+fn authorization_risks(found: &mut Found<'_>) {
+    let c = found.change;
+    for f in &c.changes {
+        let path = Some(f.path.as_str());
+        let turned_on = f.after == Value::Bool(true) && f.before != Value::Bool(true);
+        match f.path.as_str() {
+            "allow-invites-from" if invite_breadth(&f.after) > invite_breadth(&f.before) => {
+                found.push(
+                    "invites-widened",
+                    path,
+                    format!(
+                        "more people may invite guests: {} (was {})",
+                        text(&f.after),
+                        text(&f.before)
+                    ),
+                );
+            }
+            "guest-user-role-id" if guest_breadth(&f.after) > guest_breadth(&f.before) => {
+                found.push(
+                    "guest-access-widened",
+                    path,
+                    "guests get a less restricted directory role".into(),
+                );
+            }
+            "allow-user-consent-for-risky-apps" if turned_on => found.push(
+                "consent-loosened",
+                path,
+                "users may consent to risky applications".into(),
+            ),
+            "default-user-role-permissions.permission-grant-policies-assigned"
+                if consent_breadth(&f.after) > consent_breadth(&f.before) =>
+            {
+                let added: Vec<String> = f.added.iter().map(text).collect();
+                found.push(
+                    "consent-loosened",
+                    path,
+                    format!(
+                        "users may consent to more applications: {}",
+                        added.join(", ")
+                    ),
+                );
+            }
+            "default-user-role-permissions.allowed-to-create-apps" if turned_on => found.push(
+                "users-create-apps",
+                path,
+                "users may register applications".into(),
+            ),
+            "default-user-role-permissions.allowed-to-create-tenants" if turned_on => found.push(
+                "users-create-tenants",
+                path,
+                "users may create tenants".into(),
+            ),
+            "default-user-role-permissions.allowed-to-create-security-groups" if turned_on => found
+                .push(
+                    "users-create-groups",
+                    path,
+                    "users may create security groups".into(),
+                ),
+            "allow-email-verified-users-to-join-organization" if turned_on => found.push(
+                "self-service-join",
+                path,
+                "anyone with a verified email address may join the organisation".into(),
+            ),
+            "allowed-to-sign-up-email-based-subscriptions" if turned_on => found.push(
+                "self-service-join",
+                path,
+                "users may sign up for email-based subscriptions".into(),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Enabled Conditional Access policies in the tenant that nothing declares and that block or
+/// demand controls for all users or admin roles without excluding every emergency-access
+/// account: a lockout made outside steward (drift only). `live` and `emergency_users` are in
+/// ids; `unmanaged_ids` are the ids of the tenant's undeclared objects.
+pub fn outside_lockouts(
+    live: &Desired,
+    unmanaged_ids: &[String],
+    emergency_users: &[String],
+) -> Vec<Risk> {
+    let mut out = Vec::new();
+    for policy in &live.conditional_access_policies {
+        let json = serde_json::to_value(policy).unwrap_or_default();
+        let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
+        if !unmanaged_ids.iter().any(|u| u.eq_ignore_ascii_case(id)) {
+            continue;
+        }
+        if json.get("state").and_then(Value::as_str) != Some("enabled") {
+            continue;
+        }
+        let list = |pointer: &str| -> Vec<String> {
+            json.pointer(pointer)
+                .and_then(Value::as_array)
+                .map(|l| l.iter().map(|v| text(v).to_ascii_lowercase()).collect())
+                .unwrap_or_default()
+        };
+        let grant = json.get("grantControls");
+        let demands = grant
+            .and_then(|g| g.get("builtInControls"))
+            .and_then(Value::as_array)
+            .is_some_and(|l| !l.is_empty())
+            || grant
+                .and_then(|g| g.get("authenticationStrength"))
+                .is_some_and(|s| !s.is_null());
+        let broad = list("/conditions/users/includeUsers").contains(&"all".to_string())
+            || !list("/conditions/users/includeRoles").is_empty();
+        let excluded = list("/conditions/users/excludeUsers");
+        let missing: Vec<&String> = emergency_users
+            .iter()
+            .filter(|u| !excluded.contains(&u.to_ascii_lowercase()))
+            .collect();
+        if demands && broad && (emergency_users.is_empty() || !missing.is_empty()) {
+            let name = json
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            out.push(Risk {
+                address: format!("conditional-access-policy {name:?}"),
+                code: "lockout-outside-steward".into(),
+                message: "an enabled policy nobody declares applies to all users or admin roles without excluding every emergency-access account: it could lock every administrator out".into(),
+                direction: Direction::Drift,
+                path: Some("conditions.users.exclude-users".into()),
+            });
+        }
+    }
+    out
 }

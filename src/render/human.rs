@@ -52,6 +52,20 @@ enum Line {
 pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
     let paint = Paint { on: colour };
     let mut out = String::new();
+    // Risky changes first: the part a reviewer must not miss.
+    if !plan.risks.is_empty() {
+        out.push_str(&paint.bold(&format!("{}:", risk_title(mode))));
+        out.push('\n');
+        for risk in &plan.risks {
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                paint.sign('!'),
+                risk.address,
+                super::printable(&names.label_within(&risk.message))
+            ));
+        }
+        out.push('\n');
+    }
     let changed: Vec<&ResourceChange> = plan
         .resources
         .iter()
@@ -67,19 +81,6 @@ pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
         for change in &changed {
             out.push('\n');
             resource(&mut out, change, mode, names, &paint);
-        }
-        out.push('\n');
-    }
-    if !plan.risks.is_empty() {
-        out.push_str(&paint.bold(&format!("{}:", risk_title(mode))));
-        out.push('\n');
-        for risk in &plan.risks {
-            out.push_str(&format!(
-                "  {} {}: {}\n",
-                paint.sign('!'),
-                risk.address,
-                super::printable(&names.label_within(&risk.message))
-            ));
         }
         out.push('\n');
     }
@@ -131,6 +132,11 @@ fn resource(out: &mut String, change: &ResourceChange, mode: Mode, names: &Names
     out.push_str(&format!("  {} {} {{\n", paint.sign(sign), change.address));
     let lines = body(change, mode, names, paint);
     write_aligned(out, &lines, paint);
+    for path in &change.ignored {
+        out.push_str(&format!(
+            "        # {path} differs in the tenant: ignored (ignore-changes)\n"
+        ));
+    }
     out.push_str("    }\n");
 }
 

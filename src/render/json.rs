@@ -57,6 +57,8 @@ pub struct ResourceChangeDocument {
     pub changes: Vec<FieldChange>,
     /// How many declared settings were compared and found equal.
     pub unchanged: usize,
+    /// Settings that differ but that `ignore-changes` leaves to others (dotted paths).
+    pub ignored: Vec<String>,
 }
 
 impl ResourceChangeDocument {
@@ -72,6 +74,7 @@ impl ResourceChangeDocument {
             changed_paths: changed_paths(change),
             changes: change.changes.clone(),
             unchanged: change.unchanged,
+            ignored: change.ignored.clone(),
         }
     }
 }

@@ -403,7 +403,7 @@ fn symbol(action: Action) -> char {
 fn risk_title(mode: Mode) -> &'static str {
     match mode {
         Mode::Plan => "Risky changes",
-        Mode::Drift => "Risky changes (what restoring the files would do)",
+        Mode::Drift => "Risky changes made in the tenant outside steward",
     }
 }
 

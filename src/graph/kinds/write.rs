@@ -194,6 +194,15 @@ pub fn merge(base: &Value, over: &Value) -> Value {
     }
 }
 
+/// Mutable access to a nested object member by a path of keys.
+fn at<'a>(value: &'a mut Value, keys: &[&str]) -> Option<&'a mut Value> {
+    let mut current = value;
+    for key in keys {
+        current = current.as_object_mut()?.get_mut(*key)?;
+    }
+    Some(current)
+}
+
 /// The requests that create a resource.
 pub fn create(
     kind: Kind,
@@ -290,6 +299,36 @@ pub fn update(
                     body.insert(key.clone(), v);
                 }
             }
+        }
+    }
+    // A setting an owned declaration leaves out is cleared: the merge with the tenant's object
+    // above would otherwise keep it (an exclusion added in the portal stays).
+    for change in changes.into_iter().flatten().filter(|c| c.after.is_null()) {
+        let cleared = if change.before.is_array() {
+            Value::Array(Vec::new())
+        } else {
+            Value::Null
+        };
+        let mut keys = change.pointer.trim_start_matches('/').split('/');
+        let Some(name) = keys.next() else { continue };
+        let rest: Vec<&str> = keys.collect();
+        if graph.get(name).is_none() {
+            // The declaration leaves the whole block out: clear the block.
+            let whole = if rest.is_empty() {
+                cleared
+            } else {
+                Value::Null
+            };
+            body.insert(name.to_string(), whole);
+            continue;
+        }
+        let Some(top) = body.get_mut(name) else {
+            continue;
+        };
+        if rest.is_empty() {
+            *top = cleared;
+        } else if let Some(slot) = at(top, &rest) {
+            *slot = cleared;
         }
     }
     if !body.is_empty() {
