@@ -64,16 +64,31 @@ pub struct GraphArgs {
     pub stats: bool,
 }
 
-/// Reads one environment variable; empty counts as unset.
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 impl GraphArgs {
     /// Builds a signed-in Graph client from the flags and the process environment.
     pub fn build(&self) -> Result<GraphClient, GraphError> {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        self.build_with(&process_env, interactive, ClientConfig::default())
+        // Empty counts as unset. A variable that is set but not UTF-8 is an error, not unset:
+        // ignoring it would quietly sign in some other way.
+        let not_text = std::cell::RefCell::new(None);
+        let env = |name: &str| match std::env::var(name) {
+            Ok(v) => Some(v).filter(|v| !v.is_empty()),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                not_text.borrow_mut().get_or_insert(name.to_string());
+                None
+            }
+        };
+        let built = self.build_with(&env, interactive, ClientConfig::default());
+        if let Some(name) = not_text.borrow_mut().take() {
+            return Err(GraphError::Config {
+                message: format!(
+                    "{name} is set but is not UTF-8 text; set it again (tokens and secrets are \
+                     plain ASCII) or unset it"
+                ),
+            });
+        }
+        built
     }
 
     /// Builds a client reading variables through `env`; `interactive` says whether a person is

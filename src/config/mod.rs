@@ -24,8 +24,13 @@ use crate::model::reference::RefTarget;
 use crate::model::{self, Address, Arity, Desired, Finding, Kind, checks};
 use convert::{Converter, SpanMap};
 
-/// Policy files larger than this are refused rather than parsed.
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Policy files larger than this are refused rather than parsed: parsing KDL takes up to ~100
+/// bytes of memory per byte of text, and real policy files are kilobytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// All policy files of one run together may hold at most this much.
+pub const MAX_TOTAL_BYTES: u64 = 8 * 1024 * 1024;
+
+const MIB: f64 = 1024.0 * 1024.0;
 /// Blocks nested deeper than this are refused before parsing (no real policy nests past 8).
 pub const MAX_NESTING: usize = 64;
 
@@ -152,8 +157,8 @@ pub fn read_file(path: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
             Diagnostic::unlocated(
                 "steward::too-large",
                 format!(
-                    "{name} is {} MiB; policy files are limited to {} MiB",
-                    size / (1024 * 1024),
+                    "{name} is {:.1} MiB; a policy file may hold at most {} MiB",
+                    size as f64 / MIB,
                     MAX_FILE_BYTES / (1024 * 1024)
                 ),
             )
@@ -190,6 +195,10 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         diagnostics,
         ..Loaded::default()
     };
+    if let Some(too_much) = over_total(&files) {
+        loaded.diagnostics.push(too_much);
+        return loaded;
+    }
     for path in &files {
         match read_file(path) {
             Ok(file) => loaded.files.push(file),
@@ -198,20 +207,76 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     }
     // Parsing dominates loading, and files parse independently: spread them over the cores.
     // Conversion stays sequential and in file order, so diagnostics come out deterministic.
-    let parsed = parse_all(&loaded.files);
+    // Parsed documents take far more memory than their text, so at most MAX_FILE_BYTES of
+    // text is parsed at a time, and each document is dropped once converted.
     let mut declared = Declared::default();
-    for (file, document) in loaded.files.clone().iter().zip(parsed) {
-        match document {
-            Ok(document) => {
-                for node in document.nodes() {
-                    load_node(file, node, &mut loaded, &mut declared);
+    let files = loaded.files.clone();
+    for window in parse_windows(&files) {
+        for (file, document) in window.iter().zip(parse_all(window)) {
+            match document {
+                Ok(document) => {
+                    for node in document.nodes() {
+                        load_node(file, node, &mut loaded, &mut declared);
+                    }
                 }
+                Err(diagnostics) => loaded.diagnostics.extend(diagnostics),
             }
-            Err(diagnostics) => loaded.diagnostics.extend(diagnostics),
         }
     }
     check_configuration(&mut loaded);
     loaded
+}
+
+/// An error naming the file with which `files` pass [`MAX_TOTAL_BYTES`], if they do.
+fn over_total(files: &[PathBuf]) -> Option<Diagnostic> {
+    let mut total = 0u64;
+    for path in files {
+        // An unreadable or oversized file is reported on its own when it is read.
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        if size > MAX_FILE_BYTES {
+            continue;
+        }
+        total = total.saturating_add(size);
+        if total > MAX_TOTAL_BYTES {
+            return Some(
+                Diagnostic::unlocated(
+                    "steward::too-large",
+                    format!(
+                        "with {} the policy files add up to more than {} MiB, the most steward \
+                         reads in one run ({:.1} MiB so far, {} file(s))",
+                        path.display(),
+                        MAX_TOTAL_BYTES / (1024 * 1024),
+                        total as f64 / MIB,
+                        files.iter().position(|p| p == path).map_or(0, |i| i + 1)
+                    ),
+                )
+                .with_help(
+                    "pass only the policy directory; files that are not policies (exports, \
+                     backups) do not belong under it",
+                ),
+            );
+        }
+    }
+    None
+}
+
+/// Consecutive runs of files holding together at most [`MAX_FILE_BYTES`] of text (a larger
+/// file alone), to be parsed at once.
+fn parse_windows(files: &[Arc<SourceFile>]) -> Vec<&[Arc<SourceFile>]> {
+    let mut windows = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, file) in files.iter().enumerate() {
+        let size = file.text.len() as u64;
+        if i > start && bytes + size > MAX_FILE_BYTES {
+            windows.push(&files[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < files.len() {
+        windows.push(&files[start..]);
+    }
+    windows
 }
 
 fn parse_all(files: &[Arc<SourceFile>]) -> Vec<Result<KdlDocument, Vec<Diagnostic>>> {
@@ -725,5 +790,38 @@ pub fn to_map(value: &impl serde::Serialize) -> Map<String, Value> {
     match serde_json::to_value(value) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod loading_limits {
+    use super::*;
+
+    fn file(name: &str, bytes: usize) -> Arc<SourceFile> {
+        SourceFile::new(name, " ".repeat(bytes))
+    }
+
+    #[test]
+    fn parse_windows_hold_at_most_one_large_file_of_text() {
+        let mib = 1024 * 1024;
+        let files = vec![
+            file("a", 10),
+            file("b", 20),
+            file("c", 3 * mib),
+            file("d", 3 * mib),
+            file("e", 5),
+        ];
+        let names: Vec<Vec<&str>> = parse_windows(&files)
+            .iter()
+            .map(|w| w.iter().map(|f| f.name.as_str()).collect())
+            .collect();
+        assert_eq!(names, vec![vec!["a", "b", "c"], vec!["d", "e"]]);
+        assert!(parse_windows(&[]).is_empty());
+        let big = vec![file("big", 5 * mib), file("small", 1)];
+        assert_eq!(
+            parse_windows(&big).len(),
+            2,
+            "a file past the window is alone"
+        );
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 use url::Url;
 
-use super::cloud::validate_endpoint;
+use super::cloud::{is_loopback, validate_endpoint};
 use super::error::GraphError;
 use super::stats::Stats;
 
@@ -228,7 +228,21 @@ struct TokenAnswer {
 
 impl Credential {
     fn from_source(source: Source) -> Result<Self, GraphError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        let local_sign_in = match &source {
+            Source::ClientSecret { authority, .. }
+            | Source::Certificate { authority, .. }
+            | Source::FederatedFile { authority, .. }
+            | Source::GitHub { authority, .. }
+            | Source::DeviceCode { authority, .. } => is_loopback(&authority.login_url),
+            Source::AzureCli { .. } | Source::Static { .. } => false,
+        };
+        if local_sign_in {
+            // A local token endpoint (the sandbox) is reached directly: secrets sent over
+            // plain http must not pass through an HTTP_PROXY.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
@@ -390,6 +404,12 @@ impl Credential {
             return Err(sign_in_error(
                 AuthMode::Token,
                 "STEWARD_GRAPH_TOKEN is empty",
+            ));
+        }
+        if let Some(problem) = token_problem(token.expose()) {
+            return Err(sign_in_error(
+                AuthMode::Token,
+                &format!("STEWARD_GRAPH_TOKEN is not a valid bearer token: {problem}"),
             ));
         }
         Self::from_source(Source::Static { token })
@@ -763,6 +783,26 @@ fn oauth_error(mode: AuthMode, status: u16, body: &Value) -> GraphError {
         trace_id: s("trace_id"),
         correlation_id: s("correlation_id"),
     }
+}
+
+/// Why `token` cannot travel as a bearer token (HTTP headers hold one line of printable ASCII),
+/// or None. Says which character and where, never the token itself.
+pub(crate) fn token_problem(token: &str) -> Option<String> {
+    let length = token.chars().count();
+    token.chars().enumerate().find_map(|(i, c)| {
+        let what = match c {
+            '\n' | '\r' => "a line break",
+            ' ' | '\t' => "a space or tab",
+            c if c.is_control() => "a control character",
+            c if !c.is_ascii() => "a non-ASCII character",
+            _ => return None,
+        };
+        Some(format!(
+            "it holds {what} at character {} of {length}; a token is one line of printable \
+             ASCII, so check how it was copied into the variable",
+            i + 1
+        ))
+    })
 }
 
 fn sign_in_error(mode: AuthMode, message: &str) -> GraphError {

@@ -1,6 +1,7 @@
 //! The HTTP client: bounded concurrency, paging, retries with `Retry-After` or backoff, a
 //! per-run retry budget, per-request timeouts, statistics and a terminal progress spinner.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,8 +14,9 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::auth::Credential;
-use super::cloud::{Cloud, validate_endpoint};
+use super::cloud::{Cloud, is_loopback, validate_endpoint};
 use super::error::{GraphError, HttpError, TransportKind, parse_error_body};
+use super::expect::{Expected, describe};
 use super::stats::{Stats, StatsSnapshot, kind_of};
 
 /// Attempts per read when Graph does not answer at all (connection refused, reset, timeout).
@@ -32,7 +34,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest backoff step.
     pub max_delay: Duration,
-    /// Longest `Retry-After` honoured; longer values are shortened to this.
+    /// Longest `Retry-After` steward waits. A longer one fails the request with a clear error
+    /// instead: retrying sooner than Graph asked would only be throttled again.
     pub max_retry_after: Duration,
     /// Retries allowed for the whole run, over all requests.
     pub run_budget: u32,
@@ -64,9 +67,23 @@ pub struct ClientConfig {
     /// Show a spinner during long reads (only sensible on a terminal).
     pub progress: bool,
     /// Least time between two Conditional Access / named-location writes (Graph: one per
-    /// second per tenant).
+    /// second per tenant), counted from the previous write's answer; retries keep it too.
     pub ca_write_interval: Duration,
+    /// Largest response body read; a larger one is an error rather than held in memory.
+    pub max_body_bytes: u64,
+    /// Most pages read of one collection.
+    pub max_pages: usize,
 }
+
+/// Default [`ClientConfig::max_body_bytes`]: far above any Graph page steward reads (999
+/// policies of a few KB each), far below what would strain memory.
+pub const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Default [`ClientConfig::max_pages`]: 1000 pages of up to 999 objects each.
+pub const MAX_PAGES: usize = 1000;
+
+/// What to do about a 2xx answer steward cannot use.
+const UNUSABLE_ADVICE: &str = "Nothing was read from it and nothing was planned or written; run     again, and if it persists check any proxy between steward and Graph, or give the request-id     to Microsoft support";
 
 impl ClientConfig {
     /// Defaults for a Graph base URL: 60 s timeout, 16 in flight, default retries, progress
@@ -79,6 +96,8 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             progress: progress_wanted(),
             ca_write_interval: Duration::from_secs(1),
+            max_body_bytes: MAX_BODY_BYTES,
+            max_pages: MAX_PAGES,
         }
     }
 }
@@ -190,7 +209,13 @@ impl GraphClient {
     /// Builds a client; refuses a base URL that is neither https nor loopback http.
     pub fn new(config: ClientConfig, credential: Credential) -> Result<Self, GraphError> {
         let base = validate_endpoint(&config.base_url, "Graph URL")?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if is_loopback(&base) {
+            // A local Graph (the sandbox) is reached directly: an HTTP_PROXY would otherwise
+            // see the bearer token in clear text over plain http.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(15)))
             // Never follow redirects with the bearer token to somewhere else.
@@ -250,13 +275,25 @@ impl GraphClient {
     /// `{"value": {…}}`, as some documentation shows, is unwrapped.
     pub async fn get(&self, path: &str) -> Result<Value, GraphError> {
         let resp = self.send(GraphRequest::get(path)).await?;
-        let body = resp.body.unwrap_or(Value::Null);
-        if let Some(obj) = body.as_object()
-            && let Some(inner @ Value::Object(_)) = obj.get("value")
-            && obj.keys().all(|k| k == "value" || k.starts_with("@odata"))
-        {
-            return Ok(inner.clone());
-        }
+        Ok(unwrap_entity(resp.body.unwrap_or(Value::Null)))
+    }
+
+    /// `GET path` of one object that must have `expected`'s shape: anything else (HTML, an
+    /// empty body, `{}`, `null`, another type, a required property missing) is
+    /// [`GraphError::Unusable`] with the answer's request id, never an empty object.
+    pub async fn get_expected(&self, path: &str, expected: &Expected) -> Result<Value, GraphError> {
+        let resp = self.send(GraphRequest::get(path)).await?;
+        let Some(body) = resp.body else {
+            return Err(self.unusable(
+                path,
+                resp.request_id,
+                format!("expected {}, got an empty body", expected.object()),
+            ));
+        };
+        let body = unwrap_entity(body);
+        expected
+            .check(&body)
+            .map_err(|detail| self.unusable(path, resp.request_id, detail))?;
         Ok(body)
     }
 
@@ -266,6 +303,16 @@ impl GraphClient {
         self.list_with_headers(path, &[]).await
     }
 
+    /// [`GraphClient::list`] of a collection whose every item must have `expected`'s shape; a
+    /// page or item that does not is [`GraphError::Unusable`] with the page's request id.
+    pub async fn list_expected(
+        &self,
+        path: &str,
+        expected: &Expected,
+    ) -> Result<Vec<Value>, GraphError> {
+        self.list_inner(path, &[], Some(expected)).await
+    }
+
     /// Like [`GraphClient::list`], sending `headers` on every page (Graph does not carry
     /// e.g. `ConsistencyLevel` over to the next page).
     pub async fn list_with_headers(
@@ -273,20 +320,41 @@ impl GraphClient {
         path: &str,
         headers: &[(&str, &str)],
     ) -> Result<Vec<Value>, GraphError> {
+        self.list_inner(path, headers, None).await
+    }
+
+    async fn list_inner(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        expected: Option<&Expected>,
+    ) -> Result<Vec<Value>, GraphError> {
         let progress = self.spinner(path);
         let mut items = Vec::new();
+        let mut pager = Pager::default();
+        pager.visit(self, path);
         let mut next = Some(path.to_string());
-        let mut pages = 0usize;
         while let Some(page_path) = next.take() {
             let mut req = GraphRequest::get(page_path.clone());
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
-            let body = self.send(req).await?.body.unwrap_or(Value::Null);
-            next = self.take_page(&page_path, body, &mut items)?;
-            pages += 1;
+            let resp = self.send(req).await?;
+            let body = resp.body.unwrap_or(Value::Null);
+            next = self.take_page(
+                &page_path,
+                body,
+                resp.request_id,
+                &mut items,
+                &mut pager,
+                expected,
+            )?;
             if let Some(p) = &progress {
-                p.set_message(format!("{path}: {} items, {pages} pages", items.len()));
+                p.set_message(format!(
+                    "{path}: {} items, {} pages",
+                    items.len(),
+                    pager.pages
+                ));
             }
         }
         if let Some(p) = progress {
@@ -302,41 +370,94 @@ impl GraphClient {
         first: Value,
     ) -> Result<Vec<Value>, GraphError> {
         let mut items = Vec::new();
-        let mut next = self.take_page(path, first, &mut items)?;
+        let mut pager = Pager::default();
+        pager.visit(self, path);
+        let mut next = self.take_page(path, first, None, &mut items, &mut pager, None)?;
         while let Some(page_path) = next.take() {
-            let body = self
-                .send(GraphRequest::get(page_path.clone()))
-                .await?
-                .body
-                .unwrap_or(Value::Null);
-            next = self.take_page(&page_path, body, &mut items)?;
+            let resp = self.send(GraphRequest::get(page_path.clone())).await?;
+            let body = resp.body.unwrap_or(Value::Null);
+            next = self.take_page(
+                &page_path,
+                body,
+                resp.request_id,
+                &mut items,
+                &mut pager,
+                None,
+            )?;
         }
         Ok(items)
     }
 
-    /// Appends a page's `value` items; returns its `@odata.nextLink`.
+    /// Appends a page's `value` items (each checked against `expected`, when given); returns
+    /// its `@odata.nextLink`, refusing a link back to a page already read and a page past
+    /// [`ClientConfig::max_pages`].
     fn take_page(
         &self,
         page_path: &str,
         mut body: Value,
+        request_id: Option<String>,
         items: &mut Vec<Value>,
+        pager: &mut Pager,
+        expected: Option<&Expected>,
     ) -> Result<Option<String>, GraphError> {
-        let invalid = |detail: &str| GraphError::InvalidResponse {
-            method: "GET".to_string(),
-            path: page_path.to_string(),
-            detail: detail.to_string(),
-        };
+        pager.pages += 1;
+        let unusable = |detail: String| self.unusable(page_path, request_id.clone(), detail);
         match body.get_mut("value").map(Value::take) {
-            Some(Value::Array(v)) => items.extend(v),
-            _ => return Err(invalid("a collection page without a `value` array")),
+            Some(Value::Array(v)) => {
+                if let Some(expected) = expected {
+                    for (i, item) in v.iter().enumerate() {
+                        expected.check(item).map_err(|detail| {
+                            unusable(format!("item {} of the collection page: {detail}", i + 1))
+                        })?;
+                    }
+                }
+                items.extend(v);
+            }
+            Some(other) => {
+                return Err(unusable(format!(
+                    "a collection page whose `value` is {}, not an array",
+                    describe(&other)
+                )));
+            }
+            None => {
+                let what = match &body {
+                    Value::Object(_) => "a JSON object without a `value` array".to_string(),
+                    other => describe(other),
+                };
+                return Err(unusable(format!("expected a collection page, got {what}")));
+            }
         }
-        match body.get("@odata.nextLink") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(link)) if link == page_path => Err(invalid(
-                "@odata.nextLink points at the same page (paging loop)",
-            )),
-            Some(Value::String(link)) => Ok(Some(link.clone())),
-            Some(_) => Err(invalid("@odata.nextLink is not a string")),
+        let link = match body.get("@odata.nextLink") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(link)) => link.clone(),
+            Some(_) => return Err(unusable("@odata.nextLink is not a string".to_string())),
+        };
+        if !pager.visit(self, &link) {
+            return Err(unusable(format!(
+                "@odata.nextLink leads back to a page already read after {} page(s) (paging loop)",
+                pager.pages
+            )));
+        }
+        if pager.pages >= self.inner.config.max_pages {
+            return Err(unusable(format!(
+                "the collection has more than {} pages, the most steward reads",
+                self.inner.config.max_pages
+            )));
+        }
+        Ok(Some(link))
+    }
+
+    /// [`GraphError::Unusable`] for a GET of `path`.
+    fn unusable(&self, path: &str, request_id: Option<String>, detail: String) -> GraphError {
+        GraphError::Unusable {
+            method: "GET".to_string(),
+            path: self
+                .url_for(path)
+                .map(|u| display_path(&u))
+                .unwrap_or_else(|_| path.to_string()),
+            request_id,
+            detail,
+            advice: UNUSABLE_ADVICE.to_string(),
         }
     }
 
@@ -405,21 +526,12 @@ impl GraphClient {
         let method_name = req.method.as_str().to_string();
         let kind = kind_of(&method_name, url.path());
         let lower = url.path().to_ascii_lowercase();
-        let _ca_guard =
+        // Graph allows one Conditional Access or named-location write per second per tenant
+        // (and answers 429 without Retry-After beyond it): such writes go one at a time, every
+        // attempt (retries too) a second after the previous write's answer.
+        let mut ca_pace =
             if req.method != Method::GET && lower.contains("/identity/conditionalaccess/") {
-                // Graph allows one Conditional Access or named-location write per second per
-                // tenant (and answers 429 without Retry-After beyond it): go one at a time,
-                // a second apart.
-                let mut last = inner.ca_writes.lock().await;
-                if let Some(previous) = *last {
-                    let due = previous + inner.config.ca_write_interval;
-                    let now = Instant::now();
-                    if due > now {
-                        tokio::time::sleep(due - now).await;
-                    }
-                }
-                *last = Some(Instant::now());
-                Some(last)
+                Some(inner.ca_writes.lock().await)
             } else {
                 None
             };
@@ -429,6 +541,10 @@ impl GraphClient {
         loop {
             attempt += 1;
             let token = inner.credential.token().await?;
+            let authorization = bearer_header(&token, inner.credential.mode())?;
+            if let Some(last) = ca_pace.as_deref() {
+                pace(*last, inner.config.ca_write_interval).await;
+            }
             let permit = inner.sem.acquire().await.map_err(|_| GraphError::Config {
                 message: "the Graph client was shut down".to_string(),
             })?;
@@ -436,7 +552,7 @@ impl GraphClient {
             let mut rb = inner
                 .http
                 .request(req.method.clone(), url.clone())
-                .bearer_auth(token.expose())
+                .header(reqwest::header::AUTHORIZATION, authorization)
                 .header("client-request-id", uuid::Uuid::new_v4().to_string());
             for (k, v) in &req.headers {
                 rb = rb.header(k.as_str(), v.as_str());
@@ -445,15 +561,20 @@ impl GraphClient {
                 rb = rb.json(b);
             }
             let outcome = match rb.send().await {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    resp.text().await.map(|t| (status, headers, t))
+                    read_capped(&mut resp, inner.config.max_body_bytes)
+                        .await
+                        .map(|body| (status, headers, body))
                 }
                 Err(e) => Err(e),
             };
             drop(permit);
-            let (status, headers, text) = match outcome {
+            if let Some(last) = ca_pace.as_deref_mut() {
+                *last = Some(Instant::now());
+            }
+            let (status, headers, bytes) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
                     let kind = if e.is_timeout() {
@@ -487,8 +608,24 @@ impl GraphClient {
                     });
                 }
             };
-            let body = parse_body(&text);
             let request_id = header_str(&headers, "request-id");
+            let Some(bytes) = bytes else {
+                return Err(GraphError::Unusable {
+                    method: method_name,
+                    path: shown,
+                    request_id,
+                    detail: format!(
+                        "the HTTP {status} answer is larger than the {} steward reads",
+                        size_text(inner.config.max_body_bytes)
+                    ),
+                    advice: "steward stopped reading it rather than hold it in memory; if Graph \
+                             really sends pages this large, give the request-id to Microsoft \
+                             support"
+                        .to_string(),
+                });
+            };
+            let body = parse_body(&bytes);
+            drop(bytes);
             if (200..300).contains(&status) {
                 return Ok(GraphResponse {
                     status,
@@ -570,6 +707,16 @@ impl GraphClient {
                 policy.max_attempts
             ));
         }
+        if let Some(asked) = retry_after
+            && asked > policy.max_retry_after
+        {
+            return Err(format!(
+                "Graph asked to wait {} before retrying (Retry-After), longer than the {} steward \
+                 waits; run again later",
+                wait_text(asked),
+                wait_text(policy.max_retry_after)
+            ));
+        }
         let used = self.inner.retries_used.fetch_add(1, Ordering::Relaxed);
         if used >= policy.run_budget {
             return Err(format!(
@@ -578,9 +725,107 @@ impl GraphClient {
             ));
         }
         Ok(match retry_after {
-            Some(d) => d.min(policy.max_retry_after),
+            Some(d) => d,
             None => backoff(policy, attempt),
         })
+    }
+}
+
+/// Waits until `interval` has passed since `last`.
+async fn pace(last: Option<Instant>, interval: Duration) {
+    if let Some(previous) = last {
+        let due = previous + interval;
+        let now = Instant::now();
+        if due > now {
+            tokio::time::sleep(due - now).await;
+        }
+    }
+}
+
+/// The `Authorization` header for `token`, marked sensitive so it never shows in debug output.
+/// A token that cannot be a header (a line break, a control or non-ASCII character) is a
+/// sign-in error naming the problem, not a broken connection; the token is never shown.
+fn bearer_header(
+    token: &super::auth::Secret,
+    mode: super::AuthMode,
+) -> Result<reqwest::header::HeaderValue, GraphError> {
+    if let Some(problem) = super::auth::token_problem(token.expose()) {
+        return Err(GraphError::SignIn {
+            mode: mode.name().to_string(),
+            message: format!("the access token is not a valid bearer token: {problem}"),
+        });
+    }
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        .map_err(|_| GraphError::SignIn {
+        mode: mode.name().to_string(),
+        message: "the access token is not a valid bearer token".to_string(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Reads a body of at most `cap` bytes; None when it is larger (stops reading at the cap).
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    cap: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// A size for people: whole MiB, or bytes below one.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// A wait for people: seconds, or "more than a day".
+fn wait_text(d: Duration) -> String {
+    if d >= Duration::from_secs(86_400) {
+        "more than a day".to_string()
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// The pages of one collection read so far, to stop a paging loop: a link, or a skip token,
+/// met twice means the pages lead in a circle.
+#[derive(Default)]
+struct Pager {
+    pages: usize,
+    links: HashSet<String>,
+    tokens: HashSet<String>,
+}
+
+impl Pager {
+    /// Records a page's link; false when it, or its `$skiptoken`/`$skip`, was seen before.
+    fn visit(&mut self, client: &GraphClient, link: &str) -> bool {
+        let Ok(url) = client.url_for(link) else {
+            // Sending it fails with the reason; only remember it.
+            return self.links.insert(link.to_string());
+        };
+        let mut new = self.links.insert(url.as_str().to_string());
+        for (k, v) in url.query_pairs() {
+            if k.eq_ignore_ascii_case("$skiptoken") || k.eq_ignore_ascii_case("$skip") {
+                new &= self
+                    .tokens
+                    .insert(format!("{}={v}", k.to_ascii_lowercase()));
+            }
+        }
+        new
     }
 }
 
@@ -593,28 +838,61 @@ pub(crate) fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     half + half.mul_f64(jitter)
 }
 
+/// An entity wrapped as `{"value": {…}}`, as some documentation shows, unwrapped.
+fn unwrap_entity(body: Value) -> Value {
+    if let Some(obj) = body.as_object()
+        && let Some(inner @ Value::Object(_)) = obj.get("value")
+        && obj.keys().all(|k| k == "value" || k.starts_with("@odata"))
+    {
+        return inner.clone();
+    }
+    body
+}
+
 /// Percent-encodes an OData query value (e.g. a `$filter` expression) so spaces, `#`, `&` and
 /// `+` survive the trip; quotes inside string literals must already be doubled (`''`).
 pub fn encode_query_value(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, super::resolve::QUERY_VALUE).to_string()
 }
 
-/// Parses `Retry-After`: seconds (possibly fractional, e.g. `2.128`) or an HTTP date.
+/// Parses `Retry-After`: seconds (integer or fractional, e.g. `2.128`) or an HTTP date (IMF,
+/// RFC 850 or asctime form). Never panics: a value past what a `Duration` holds (`1e20`, `inf`)
+/// is the longest `Duration`, which the caller's limit then refuses; a date in the past is zero.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        if secs == 0.0 {
+            return Some(Duration::ZERO);
+        }
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let when = chrono::DateTime::parse_from_rfc2822(v)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+                .map(|n| n.and_utc())
+        })?;
+    let delta = when - chrono::Utc::now();
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
-fn parse_body(text: &str) -> Option<Value> {
-    if text.trim().is_empty() {
+/// The body as JSON; non-JSON text (an HTML page, `$count`'s number) as a JSON string; None
+/// when empty.
+fn parse_body(bytes: &[u8]) -> Option<Value> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        Some(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
+        Some(
+            serde_json::from_slice(bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+        )
     }
 }
 

@@ -269,6 +269,22 @@ pub enum GraphError {
         /// What was wrong with it.
         detail: String,
     },
+    /// Graph answered 2xx with a body steward must not use: not the object the request reads
+    /// (HTML, empty, `null`, the wrong type, required properties missing), or past one of
+    /// steward's limits (body size, pages per collection, a paging loop).
+    #[error("{method} {path}: unusable answer from Graph: {detail} ({}). {advice}", request_ref(.request_id))]
+    Unusable {
+        /// HTTP method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Graph's `request-id` of the answer, for Microsoft support.
+        request_id: Option<String>,
+        /// What was wrong with it.
+        detail: String,
+        /// What the admin can do.
+        advice: String,
+    },
 }
 
 impl From<HttpError> for GraphError {
@@ -286,6 +302,13 @@ impl GraphError {
             GraphError::TokenEndpoint { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+fn request_ref(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!("request-id {id}"),
+        None => "no request-id".to_string(),
     }
 }
 

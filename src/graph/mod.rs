@@ -9,6 +9,7 @@ pub mod client;
 pub mod cloud;
 pub mod desired;
 pub mod error;
+pub mod expect;
 pub mod kinds;
 pub mod permissions;
 pub mod read;

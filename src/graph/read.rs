@@ -147,15 +147,21 @@ pub fn kinds_to_read(kinds: &BTreeSet<Kind>) -> BTreeSet<Kind> {
 }
 
 async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), GraphError> {
+    use super::expect::expected;
     let Some(path) = kind.graph_path() else {
         return Ok((kind, Vec::new()));
     };
     if kind == Kind::RetentionLabel {
         client.require_signed_in_admin(kind.node_name()).await?;
     }
+    // A 200 that is not the kind's object (HTML, empty, `{}`, another type) is a read error
+    // with the request id, never an empty object.
+    let Some(expected) = expected(kind) else {
+        return Ok((kind, Vec::new()));
+    };
     let items = match kind.arity() {
-        Arity::Named => client.list(path).await?,
-        _ => vec![client.get(path).await?],
+        Arity::Named => client.list_expected(path, &expected).await?,
+        _ => vec![client.get_expected(path, &expected).await?],
     };
     Ok((kind, items))
 }

@@ -25,7 +25,7 @@ pub struct PlanOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The prune scopes would delete more objects than allowed.
-    #[error("the plan would delete {} objects but --max-deletes is {max}: {}", .names.len(), .names.join(", "))]
+    #[error("the plan would delete {} objects but --max-deletes is {max}: {}; if these deletes are intended, raise --max-deletes, else narrow the prune scope", .names.len(), some_names(.names))]
     TooManyDeletes {
         /// The limit.
         max: usize,
@@ -41,6 +41,27 @@ pub enum PlanError {
         /// The tenant's ids under that name.
         ids: Vec<String>,
     },
+}
+
+/// Names shown in an error before "and N more": enough to recognise, never megabytes.
+const NAMES_SHOWN: usize = 20;
+/// Longest name shown in an error; tenant display names can be long.
+const NAME_CHARS: usize = 120;
+
+/// The first [`NAMES_SHOWN`] names, each cut to [`NAME_CHARS`], then how many more.
+fn some_names(names: &[String]) -> String {
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|n| match n.char_indices().nth(NAME_CHARS) {
+            Some((cut, _)) => format!("{}…", &n[..cut]),
+            None => n.clone(),
+        })
+        .collect();
+    if names.len() > NAMES_SHOWN {
+        shown.push(format!("and {} more", names.len() - NAMES_SHOWN));
+    }
+    shown.join(", ")
 }
 
 fn to_map(value: &impl Serialize) -> Map<String, Value> {
@@ -403,4 +424,35 @@ fn declared_view(desired: &Map<String, Value>, live: &Map<String, Value>) -> Map
         }
     }
     out
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn too_many_deletes_lists_twenty_names_then_how_many_more() {
+        let names: Vec<String> = (0..100_000)
+            .map(|i| format!("named-location \"{}{i}\"", "x".repeat(200)))
+            .collect();
+        let message = PlanError::TooManyDeletes { max: 0, names }.to_string();
+        assert!(message.len() < 4_000, "{} bytes", message.len());
+        assert!(
+            message.starts_with("the plan would delete 100000 objects but --max-deletes is 0: "),
+            "{message}"
+        );
+        assert!(message.contains(", and 99980 more; "), "{message}");
+        assert_eq!(message.matches("named-location").count(), 20);
+        assert!(message.contains("xxx…"), "long names are cut: {message}");
+    }
+
+    #[test]
+    fn a_few_deletes_are_all_listed() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(
+            PlanError::TooManyDeletes { max: 1, names }.to_string(),
+            "the plan would delete 2 objects but --max-deletes is 1: a, b; if these deletes are \
+             intended, raise --max-deletes, else narrow the prune scope"
+        );
+    }
 }

@@ -284,8 +284,34 @@ struct Parser {
     depth: usize,
 }
 
-/// Deepest nesting accepted, so a hostile filter cannot exhaust the stack.
+/// Deepest expression accepted, counting every operator (`not`, each `and`/`or` of a chain,
+/// comparisons, calls, lambdas, parentheses), so a hostile filter cannot exhaust the stack
+/// while parsing, evaluating or dropping it.
 const MAX_DEPTH: usize = 64;
+
+const TOO_DEEP: &str = "Invalid $filter: the expression is nested too deeply.";
+
+/// Height of an expression tree. Only called on trees built by the parser, whose subtrees
+/// were checked already, so the recursion is bounded by [`MAX_DEPTH`].
+fn height(e: &Expr) -> usize {
+    1 + match e {
+        Expr::Lit(_) | Expr::Path(_) => 0,
+        Expr::Not(a) => height(a),
+        Expr::Bin(a, _, b) => height(a).max(height(b)),
+        Expr::In(a, items) => items.iter().map(height).fold(height(a), usize::max),
+        Expr::Call(_, args) => args.iter().map(height).max().unwrap_or(0),
+        Expr::Lambda { body, .. } => height(body),
+    }
+}
+
+/// `e` if it is no deeper than [`MAX_DEPTH`] with `extra` levels above it.
+fn bounded(e: Expr, extra: usize) -> Result<Expr, String> {
+    if height(&e).saturating_add(extra) > MAX_DEPTH {
+        Err(TOO_DEEP.into())
+    } else {
+        Ok(e)
+    }
+}
 
 /// Parses a `$filter` expression.
 pub fn parse_filter(s: &str) -> Result<Expr, String> {
@@ -340,13 +366,14 @@ impl Parser {
     fn or_expr(&mut self) -> Result<Expr, String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err("Invalid $filter: the expression is nested too deeply.".into());
+            return Err(TOO_DEEP.into());
         }
         let mut left = self.and_expr()?;
         while self.peek_word().as_deref() == Some("or") {
             self.pos += 1;
             let right = self.and_expr()?;
-            left = Expr::Bin(Box::new(left), Op::Or, Box::new(right));
+            // A chain builds a left-deep tree: each `or` is one level more.
+            left = bounded(Expr::Bin(Box::new(left), Op::Or, Box::new(right)), 0)?;
         }
         self.depth -= 1;
         Ok(left)
@@ -357,7 +384,7 @@ impl Parser {
         while self.peek_word().as_deref() == Some("and") {
             self.pos += 1;
             let right = self.not_expr()?;
-            left = Expr::Bin(Box::new(left), Op::And, Box::new(right));
+            left = bounded(Expr::Bin(Box::new(left), Op::And, Box::new(right)), 0)?;
         }
         Ok(left)
     }
@@ -367,8 +394,11 @@ impl Parser {
         while self.peek_word().as_deref() == Some("not") {
             self.pos += 1;
             negations += 1;
+            if negations > MAX_DEPTH {
+                return Err(TOO_DEEP.into());
+            }
         }
-        let mut e = self.cmp_expr()?;
+        let mut e = bounded(self.cmp_expr()?, negations)?;
         for _ in 0..negations {
             e = Expr::Not(Box::new(e));
         }
@@ -405,13 +435,13 @@ impl Parser {
                         }
                     }
                 }
-                return Ok(Expr::In(Box::new(left), items));
+                return bounded(Expr::In(Box::new(left), items), 0);
             }
             _ => return Ok(left),
         };
         self.pos += 1;
         let right = self.primary()?;
-        Ok(Expr::Bin(Box::new(left), op, Box::new(right)))
+        bounded(Expr::Bin(Box::new(left), op, Box::new(right)), 0)
     }
 
     fn primary(&mut self) -> Result<Expr, String> {
@@ -465,12 +495,15 @@ impl Parser {
             self.expect(Tok::Colon)?;
             let body = self.or_expr()?;
             self.expect(Tok::RParen)?;
-            return Ok(Expr::Lambda {
-                path,
-                all,
-                var,
-                body: Box::new(body),
-            });
+            return bounded(
+                Expr::Lambda {
+                    path,
+                    all,
+                    var,
+                    body: Box::new(body),
+                },
+                0,
+            );
         }
         let fname = name.to_ascii_lowercase();
         if !matches!(
@@ -499,7 +532,7 @@ impl Parser {
                 }
             }
         }
-        Ok(Expr::Call(fname, args))
+        bounded(Expr::Call(fname, args), 0)
     }
 }
 
@@ -858,7 +891,36 @@ mod tests {
         let deep = format!("{}a eq 1{}", "(".repeat(10_000), ")".repeat(10_000));
         assert!(parse_filter(&deep).is_err());
         let nots = format!("{}a eq 1", "not ".repeat(10_000));
-        assert!(parse_filter(&nots).is_ok());
+        assert!(parse_filter(&nots).is_err());
+    }
+
+    #[test]
+    fn every_operator_counts_towards_the_depth_limit() {
+        let too_deep = [
+            format!("{}a eq 1", "not ".repeat(4_000)),
+            format!("{}a eq 1{}", "not (".repeat(100), ")".repeat(100)),
+            vec!["a eq 1"; 4_000].join(" and "),
+            vec!["a eq 1"; 4_000].join(" or "),
+            format!("{}a{}", "tolower(".repeat(4_000), ")".repeat(4_000)),
+            format!("{}c eq 1{}", "x/any(c: ".repeat(4_000), ")".repeat(4_000)),
+        ];
+        for filter in &too_deep {
+            assert_eq!(
+                parse_filter(filter),
+                Err(TOO_DEEP.to_string()),
+                "{}",
+                &filter[..40]
+            );
+        }
+        let fine = [
+            format!("{}a eq 1", "not ".repeat(10)),
+            format!("{}a eq 1{}", "not (".repeat(20), ")".repeat(20)),
+            vec!["a eq 1"; 20].join(" or "),
+            "not (a eq 1 and (b eq 2 or startswith(c,'x')))".to_string(),
+        ];
+        for filter in &fine {
+            assert!(parse_filter(filter).is_ok(), "{filter}");
+        }
     }
 
     #[test]
