@@ -458,14 +458,19 @@ fn authorization_risks(found: &mut Found<'_>) {
 
 /// Enabled Conditional Access policies in the tenant that nothing declares and that block or
 /// demand controls for all users or admin roles without excluding every emergency-access
-/// account: a lockout made outside steward (drift only). `live` and `emergency_users` are in
-/// ids; `unmanaged_ids` are the ids of the tenant's undeclared objects.
+/// account: a lockout made outside steward (drift only; nothing when no emergency-access
+/// account is declared). `live` and `emergency_users` are in ids; `unmanaged_ids` are the ids
+/// of the tenant's undeclared objects.
 pub fn outside_lockouts(
     live: &Desired,
     unmanaged_ids: &[String],
     emergency_users: &[String],
 ) -> Vec<Risk> {
     let mut out = Vec::new();
+    // Without declared emergency-access accounts there is nothing to judge a lockout by.
+    if emergency_users.is_empty() {
+        return out;
+    }
     for policy in &live.conditional_access_policies {
         let json = serde_json::to_value(policy).unwrap_or_default();
         let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -496,7 +501,7 @@ pub fn outside_lockouts(
             .iter()
             .filter(|u| !excluded.contains(&u.to_ascii_lowercase()))
             .collect();
-        if demands && broad && (emergency_users.is_empty() || !missing.is_empty()) {
+        if demands && broad && !missing.is_empty() {
             let name = json
                 .get("displayName")
                 .and_then(Value::as_str)
