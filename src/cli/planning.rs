@@ -10,7 +10,7 @@ use super::CommandError;
 use super::graph_args::GraphArgs;
 use super::output::print_diagnostics;
 use crate::config::{self, Diagnostic, Loaded};
-use crate::graph::desired::{DesiredRefError, canonicalise};
+use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
 use crate::graph::read::{Live, read_tenant};
 use crate::graph::{ClientConfig, Credential, GraphClient, Resolver, Secret};
 use crate::model::plan::{Plan, Unmanaged};
@@ -146,9 +146,22 @@ pub async fn compute(
 ) -> Result<Planned, CommandError> {
     let kinds = declared_kinds(loaded);
     let resolver = Resolver::new(client.clone());
-    let live = read_tenant(client, &resolver, &kinds)
-        .await
-        .map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))?;
+    // The files' names are known before the first request: look them up while the tenant is
+    // read, not after.
+    // A failed read does not wait for the look-ups' retries.
+    let read = read_tenant(client, &resolver, &kinds);
+    let lookups = prefetch(&resolver, &loaded.desired);
+    futures::pin_mut!(read, lookups);
+    let live = match futures::future::select(read, lookups).await {
+        futures::future::Either::Left((live, lookups)) => {
+            if live.is_ok() {
+                lookups.await;
+            }
+            live
+        }
+        futures::future::Either::Right(((), read)) => read.await,
+    };
+    let live = live.map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))?;
     let (desired, mut names) = match canonicalise(&resolver, &loaded.desired, &live).await {
         Ok(canonical) => canonical,
         Err(DesiredRefError::Unresolved(bad)) => {

@@ -212,6 +212,70 @@ pub fn check_identities(desired: &Desired, live: &Live) -> Vec<BadReference> {
     bad
 }
 
+/// Looks up every directory name and id the files use, filling the resolver's cache, so that
+/// [`canonicalise`] finds them there. It needs nothing from the tenant's read, so it runs
+/// alongside it: a plan then costs the read's round trips, not the read's plus the look-ups'.
+/// Failures are left for [`canonicalise`] to report where they belong.
+pub async fn prefetch(resolver: &Resolver, desired: &Desired) {
+    let uses = uses(desired);
+    let wanted = |pred: &dyn Fn(&RefUse) -> bool| -> Vec<String> {
+        let set: BTreeSet<String> = uses
+            .iter()
+            .filter(|u| pred(u))
+            .map(|u| u.text.clone())
+            .collect();
+        set.into_iter().collect()
+    };
+    let object_kinds = [
+        RefKind::User,
+        RefKind::Group,
+        RefKind::ServicePrincipal,
+        RefKind::MethodTarget,
+    ];
+    let ids = wanted(&|u| object_kinds.contains(&u.kind) && is_guid(&u.text));
+    let upns = wanted(&|u| {
+        !is_guid(&u.text)
+            && (u.kind == RefKind::User
+                || (u.kind == RefKind::MethodTarget && u.text.contains('@')))
+    });
+    let groups = wanted(&|u| {
+        !is_guid(&u.text)
+            && (u.kind == RefKind::Group
+                || (u.kind == RefKind::MethodTarget && !u.text.contains('@')))
+    });
+    let apps = wanted(&|u| {
+        u.kind == RefKind::Application || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
+    });
+    let needs_roles = uses.iter().any(|u| u.kind == RefKind::Role);
+    let _ = futures::join!(
+        async {
+            if !ids.is_empty() {
+                let _ = resolver.try_names_for_ids(&ids).await;
+            }
+        },
+        async {
+            if !upns.is_empty() {
+                let _ = resolver.users_by_upn_each(&upns).await;
+            }
+        },
+        async {
+            if !groups.is_empty() {
+                let _ = resolver.groups_by_name_each(&groups).await;
+            }
+        },
+        async {
+            if !apps.is_empty() {
+                let _ = resolver.service_principals_each(&apps).await;
+            }
+        },
+        async {
+            if needs_roles {
+                let _ = resolver.roles().await;
+            }
+        },
+    );
+}
+
 /// Checks every declared reference against the tenant and returns the configuration with every
 /// name replaced by the id it names — the form the plan compares in, since the tenant reports
 /// ids — and the display name of every id, for showing ids to people. Names of objects the
