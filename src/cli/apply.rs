@@ -8,7 +8,7 @@ use super::CommandError;
 use super::plan::{SavedPlan, fingerprints, names};
 use super::planning::{self, Planned, TargetArgs};
 use crate::config::Loaded;
-use crate::graph::apply::{GraphExecutor, Journal};
+use crate::graph::apply::{DEFAULT_REPLICATION_WAIT, GraphExecutor, Journal, WriteSettings};
 use crate::graph::{GraphClient, Resolver};
 use crate::model::checks::lockout_risks;
 use crate::model::plan::{Action, Plan};
@@ -21,7 +21,8 @@ use crate::render::{self, Mode};
 /// Computes a fresh plan, prints it and asks for `yes` on a terminal (or takes --auto-approve);
 /// or applies a plan saved with `steward plan --out` exactly, after checking that neither the
 /// files nor the objects it touches changed since. Refuses changes that could lock every
-/// administrator out. Every write is journalled. Exits 0 when everything was applied and
+/// administrator out. Every write is journalled; a create is never sent twice for one object.
+/// Exits 0 when everything was applied and
 /// verified, 1 otherwise — with a report of what was applied, what failed and what was skipped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,8 +46,23 @@ pub struct Args {
     /// Most objects the apply may delete inside prune scopes.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub max_deletes: usize,
+    /// Longest time, in seconds, Graph is given to show a created object to reads (Entra
+    /// replicates with delay). A create whose answer was lost is looked for this long before
+    /// it is sent again, so an object is never created twice.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_REPLICATION_WAIT.as_secs_f64(), value_parser = parse_wait)]
+    pub replication_wait: f64,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// Parses --replication-wait: seconds, from 0 to an hour.
+fn parse_wait(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
@@ -194,8 +210,12 @@ async fn apply(
     }
 
     let resolver = Resolver::new(client.clone());
+    let settings = WriteSettings {
+        stage: args.stage,
+        replication_wait: std::time::Duration::from_secs_f64(args.replication_wait),
+    };
     let executor =
-        GraphExecutor::prepare(client, &resolver, &plan, &planned.live, journal, args.stage)
+        GraphExecutor::prepare(client, &resolver, &plan, &planned.live, journal, settings)
             .await
             .map_err(|e| {
                 CommandError::User(format!(
