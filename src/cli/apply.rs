@@ -236,7 +236,14 @@ async fn apply(
     match verified {
         Ok(()) if report.succeeded() => Ok(ExitCode::SUCCESS),
         Ok(()) => Ok(ExitCode::from(1)),
-        Err(problems) => {
+        Err(Unverified::ReadFailed(error)) => {
+            eprintln!("error: the verification read failed: {error}");
+            eprintln!(
+                "Not verified: the changes above were sent, but the tenant could not be read back to check them. Run `steward plan` to see whether anything is left to do."
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(Unverified::Differs(problems)) => {
             for p in &problems {
                 eprintln!("error: {p}");
             }
@@ -246,6 +253,14 @@ async fn apply(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Why an apply could not be verified.
+enum Unverified {
+    /// Reading the tenant back failed: nothing is known about what it kept.
+    ReadFailed(String),
+    /// The tenant was read back and differs from what was sent.
+    Differs(Vec<String>),
 }
 
 /// Asks for `yes` on the terminal; without a terminal, refuses.
@@ -273,7 +288,7 @@ async fn verify(
     loaded: &Loaded,
     report: &ApplyReport,
     stage: bool,
-) -> Result<(), Vec<String>> {
+) -> Result<(), Unverified> {
     let applied: Vec<&ResourceOutcome> = report
         .resources
         .iter()
@@ -287,7 +302,7 @@ async fn verify(
     };
     let again = planning::compute(client, loaded, &options)
         .await
-        .map_err(|e| vec![format!("cannot re-read the tenant to verify: {e}")])?;
+        .map_err(|e| Unverified::ReadFailed(e.to_string()))?;
     let mut problems = Vec::new();
     for outcome in applied {
         let Some(change) = again
@@ -325,7 +340,7 @@ async fn verify(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(Unverified::Differs(problems))
     }
 }
 
