@@ -21,6 +21,7 @@ pub enum Fault {
 
 struct Shared {
     upstream: String,
+    url: String,
     client: reqwest::Client,
     fault: Fault,
     wrote: AtomicBool,
@@ -43,17 +44,18 @@ impl Proxy {
 
 /// Starts a proxy on loopback in front of `upstream`.
 pub async fn start(upstream: &str, fault: Fault) -> Proxy {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("the proxy listens");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
     let shared = Arc::new(Shared {
         upstream: upstream.trim_end_matches('/').to_string(),
+        url: url.clone(),
         client: reqwest::Client::new(),
         fault,
         wrote: AtomicBool::new(false),
         dropped: AtomicUsize::new(0),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("the proxy listens");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
     let router = axum::Router::new().fallback(forward).with_state(shared);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -143,7 +145,9 @@ async fn forward(State(shared): State<Arc<Shared>>, req: axum::extract::Request)
             Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped"))
         }))
     } else {
-        Body::from(bytes)
+        // Links (`@odata.nextLink`) name the sandbox: point them at the proxy.
+        let text = String::from_utf8_lossy(&bytes).replace(&shared.upstream, &shared.url);
+        Body::from(text)
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
