@@ -358,9 +358,9 @@ async fn a_plan_made_against_another_tenant_is_refused_and_nothing_is_written() 
     .await;
     assert_eq!(refused.code, 1);
     assert!(
-        refused
-            .stderr
-            .contains("old.json has plan format 1, this steward reads format 2"),
+        refused.stderr.contains(
+            "the saved plan is stale: old.json has plan format 1, this steward reads format 2"
+        ),
         "{}",
         refused.stderr
     );

@@ -120,7 +120,7 @@ fn read_saved(path: &PathBuf) -> Result<SavedPlan, CommandError> {
         .and_then(serde_json::Value::as_u64);
     if version != Some(u64::from(SAVED_PLAN_FORMAT)) {
         return Err(CommandError::User(format!(
-            "{} has plan format {}, this steward reads format {SAVED_PLAN_FORMAT} (which records the tenant): run `steward plan --out` again with this steward and review the new plan",
+            "the saved plan is stale: {} has plan format {}, this steward reads format {SAVED_PLAN_FORMAT} (which records the tenant); run `steward plan --out` again with this steward and review the new plan",
             path.display(),
             version.map_or_else(|| "(none)".to_string(), |v| v.to_string())
         )));
