@@ -42,7 +42,9 @@ pub struct Args {
     /// watch their effect before enforcing them.
     #[arg(long)]
     pub stage: bool,
-    /// Where every write is appended as a JSON line.
+    /// The journal: every write is appended as JSON lines (started, then its outcome). Read at
+    /// start, so a run after a crash knows which creates may have happened; keep it between
+    /// runs.
     #[arg(long, value_name = "FILE", default_value = ".steward/journal.jsonl")]
     pub journal: PathBuf,
     /// Most objects the apply may delete inside prune scopes.
