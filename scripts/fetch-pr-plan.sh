@@ -3,10 +3,14 @@
 #
 # usage: fetch-pr-plan.sh COMMIT_SHA DEST_DIR
 #
-# Looks up the merged PR of COMMIT_SHA, then the newest `steward-plan-pr-N` artifact; downloads
-# it into DEST_DIR only if it was made from the PR's last commit (an older one would not be the
-# plan reviewers saw last). Prints the plan's path, or nothing when there is no plan to use; that
-# is not an error: the apply step then plans afresh. Sets `plan=PATH` in GITHUB_OUTPUT if set.
+# Looks up the merged PR of COMMIT_SHA, then the plan workflow's run for that PR's last commit:
+# a successful `pull_request` run of the workflow file PLAN_WORKFLOW (default steward-plan.yml,
+# in .github/workflows/) whose head commit is the PR's head and which lists the PR. Only that
+# run's `steward-plan-pr-N` artifact is taken; an artifact of that name from any other workflow,
+# event or commit is ignored. Prints the plan's path, or nothing when there is no plan to use;
+# that is not an error: the apply step then plans afresh. Sets `plan=PATH` in GITHUB_OUTPUT if
+# set. Whatever it downloads, `steward apply --plan` applies only if it is the plan steward makes
+# again from the merged files and the tenant.
 # Needs: gh (GH_TOKEN with actions: read, pull-requests: read), GITHUB_REPOSITORY.
 set -euo pipefail
 
@@ -17,6 +21,12 @@ fi
 sha=$1
 dest=$2
 repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY must be owner/name}
+workflow=${PLAN_WORKFLOW:-steward-plan.yml}
+# The workflow is named in an API path and a jq program: a plain file name only.
+if ! [[ $workflow =~ ^[A-Za-z0-9._-]+\.ya?ml$ ]]; then
+  echo "PLAN_WORKFLOW must be the plan workflow's file name in .github/workflows (e.g. steward-plan.yml), not '$workflow'" >&2
+  exit 64
+fi
 
 output() {
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
@@ -24,39 +34,51 @@ output() {
   fi
 }
 
+afresh() {
+  echo "$1: planning afresh." >&2
+  output ""
+  exit 0
+}
+
 pr=$(gh api "repos/$repo/commits/$sha/pulls" \
   --jq '[.[] | select(.merged_at != null)] | first | select(. != null) | "\(.number) \(.head.sha)"')
 if [ -z "$pr" ]; then
-  echo "No merged pull request for $sha: planning afresh." >&2
-  output ""
-  exit 0
+  afresh "No merged pull request for $sha"
 fi
 number=${pr%% *}
 head_sha=${pr#* }
+if ! [[ $number =~ ^[0-9]+$ && $head_sha =~ ^[0-9a-f]{40}$ ]]; then
+  afresh "GitHub gave an unexpected pull request ($pr)"
+fi
 name="steward-plan-pr-$number"
 
-run=$(gh api "repos/$repo/actions/artifacts?name=$name&per_page=1" \
-  --jq '.artifacts | first | select(. != null and .expired == false) | "\(.workflow_run.id) \(.workflow_run.head_sha)"')
-if [ -z "$run" ]; then
-  echo "No unexpired $name artifact: planning afresh." >&2
-  output ""
-  exit 0
+# The newest successful run of the plan workflow itself, for this PR, at its last commit.
+run_id=$(gh api "repos/$repo/actions/workflows/$workflow/runs?event=pull_request&head_sha=$head_sha&per_page=100" \
+  --jq "[.workflow_runs[]
+          | select(.event == \"pull_request\"
+                   and .head_sha == \"$head_sha\"
+                   and (.path | split(\"@\") | first) == \".github/workflows/$workflow\"
+                   and .conclusion == \"success\"
+                   and any(.pull_requests[]?; .number == $number))]
+        | max_by(.run_number) | select(. != null) | .id")
+if [ -z "$run_id" ]; then
+  afresh "No successful run of .github/workflows/$workflow for #$number at its last commit $head_sha"
 fi
-run_id=${run%% *}
-run_sha=${run#* }
-if [ "$run_sha" != "$head_sha" ]; then
-  echo "The newest $name was made from $run_sha, not the PR's last commit $head_sha: planning afresh." >&2
-  output ""
-  exit 0
+
+artifact=$(gh api "repos/$repo/actions/runs/$run_id/artifacts?name=$name" \
+  --jq "[.artifacts[]
+          | select(.name == \"$name\" and .expired == false
+                   and .workflow_run.id == $run_id and .workflow_run.head_sha == \"$head_sha\")]
+        | first | select(. != null) | .id")
+if [ -z "$artifact" ]; then
+  afresh "Run $run_id of $workflow has no unexpired $name artifact"
 fi
 
 mkdir -p "$dest"
 gh run download "$run_id" --repo "$repo" --name "$name" --dir "$dest"
 if [ ! -f "$dest/plan.json" ]; then
-  echo "Artifact $name of run $run_id holds no plan.json: planning afresh." >&2
-  output ""
-  exit 0
+  afresh "Artifact $name of run $run_id holds no plan.json"
 fi
-echo "Using the plan reviewed on #$number (run $run_id)." >&2
+echo "Using the plan reviewed on #$number (run $run_id of $workflow)." >&2
 echo "$dest/plan.json"
 output "$dest/plan.json"

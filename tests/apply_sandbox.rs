@@ -71,7 +71,8 @@ async fn the_pack_applies_and_the_tenant_converges() {
             .ends_with("No changes. The tenant matches the configuration.\n")
     );
 
-    // One journal line per write, each with its request-id.
+    // Two journal lines per write: `started` before it is sent, then its outcome with the
+    // request-id.
     let journal =
         std::fs::read_to_string(scratch.path().join(".steward/journal.jsonl")).unwrap_or_default();
     let lines: Vec<Value> = journal
@@ -79,16 +80,26 @@ async fn the_pack_applies_and_the_tenant_converges() {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     assert_eq!(lines.len(), journal.lines().count(), "every line is JSON");
-    let writes = lines.iter().filter(|l| l["method"] != "GET").count();
-    assert_eq!(writes, lines.len());
-    assert!(
-        lines
-            .iter()
-            .all(|l| l["request_id"].is_string() && l["status"].as_u64().is_some_and(|s| s < 300))
-    );
+    assert!(lines.iter().all(|l| l["method"] != "GET"));
+    let started: Vec<&Value> = lines.iter().filter(|l| l["event"] == "started").collect();
+    let outcomes: Vec<&Value> = lines.iter().filter(|l| l["event"] != "started").collect();
+    assert!(outcomes.iter().all(|l| l["event"] == "succeeded"
+        && l["request_id"].is_string()
+        && l["status"].as_u64().is_some_and(|s| s < 300)));
+    for outcome in &outcomes {
+        assert_eq!(
+            started
+                .iter()
+                .filter(|s| s["attempt"] == outcome["attempt"])
+                .count(),
+            1,
+            "each outcome follows its own start: {outcome}"
+        );
+    }
     // 7 creates, CA002's PATCH, the authorization and SharePoint PATCHes, and the methods
     // policy (its own PATCH plus one per changed method: fido2, authenticator, sms, TAP).
-    assert_eq!(lines.len(), 15, "{journal}");
+    assert_eq!(started.len(), 15, "{journal}");
+    assert_eq!(outcomes.len(), 15, "{journal}");
     sandbox.shutdown().await;
 }
 
@@ -103,9 +114,17 @@ async fn throttling_errors_and_replication_delay_do_not_stop_convergence() {
     })
     .await;
     let scratch = Scratch::new();
+    // A 503 on a create leaves its outcome unknown: the object is looked for until the
+    // replication delay (500 ms here) is surely over before the create is sent again.
     let applied = run(
         scratch.path(),
-        &["apply", &policies(), "--auto-approve"],
+        &[
+            "apply",
+            &policies(),
+            "--auto-approve",
+            "--replication-wait",
+            "1.5",
+        ],
         &sandbox.url(),
     )
     .await;
@@ -391,7 +410,11 @@ async fn stage_creates_report_only_policies_and_the_journal_holds_no_secret() {
 
     let journal =
         std::fs::read_to_string(scratch.path().join("audit/journal.jsonl")).unwrap_or_default();
-    assert_eq!(journal.lines().count(), 2, "one line per write: {journal}");
+    assert_eq!(
+        journal.lines().count(),
+        4,
+        "two lines per write, started and succeeded: {journal}"
+    );
     assert!(
         !journal.contains(DEMO_CLIENT_SECRET),
         "no client secret in the journal"

@@ -82,7 +82,7 @@ key=$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')
 prev=
 for arg in "$@"; do
   if [ "$arg" = --plan ]; then key="${key}_PLAN"; fi
-  if [ "$prev" = --out ]; then echo '{"format_version":1}' >"$arg"; fi
+  if [ "$prev" = --out ]; then echo '{"format_version":2}' >"$arg"; fi
   prev=$arg
 done
 out="FAKE_STEWARD_${key}_OUT"
@@ -675,18 +675,32 @@ fn pr_plan_reports_a_failed_plan_in_the_comment_and_fails() {
 // ---- fetch-pr-plan.sh ----------------------------------------------------------------------
 
 const SHA: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432";
-const ARTIFACTS: &str = "repos/acme/policies/actions/artifacts?name=steward-plan-pr-7&per_page=1";
+const HEAD: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+
+fn pulls() -> String {
+    format!("repos/acme/policies/commits/{SHA}/pulls")
+}
+
+fn plan_runs(workflow: &str) -> String {
+    format!(
+        "repos/acme/policies/actions/workflows/{workflow}/runs?event=pull_request&head_sha={HEAD}&per_page=100"
+    )
+}
+
+const RUN_ARTIFACTS: &str =
+    "repos/acme/policies/actions/runs/8802/artifacts?name=steward-plan-pr-7";
 
 #[test]
-fn fetch_pr_plan_downloads_the_plan_of_the_prs_last_commit() {
+fn fetch_pr_plan_downloads_the_plan_workflows_artifact_for_the_prs_last_commit() {
     let h = Harness::new()
+        .route("GET", &pulls(), "commit-pulls.json")
         .route(
             "GET",
-            &format!("repos/acme/policies/commits/{SHA}/pulls"),
-            "commit-pulls.json",
+            &plan_runs("steward-plan.yml"),
+            "plan-workflow-runs.json",
         )
-        .route("GET", ARTIFACTS, "artifacts-fresh.json");
-    let plan = h.file("reviewed.json", "{\"format_version\":1}");
+        .route("GET", RUN_ARTIFACTS, "run-artifacts.json");
+    let plan = h.file("reviewed.json", "{\"format_version\":2}");
     let output = h.file("github-output", "");
     let h = h
         .env("FAKE_GH_DOWNLOAD", &plan)
@@ -694,11 +708,14 @@ fn fetch_pr_plan_downloads_the_plan_of_the_prs_last_commit() {
     let dest = h.path("reviewed").to_string_lossy().into_owned();
     let run = h.run("fetch-pr-plan.sh", &[SHA, &dest]);
     run.assert_code(0);
+    // Run 8802: not the newer failed run, nor the run of another workflow file, another event,
+    // an older commit or another pull request, all at hand in the answer.
     assert_eq!(
         run.calls(),
         [
-            format!("GET repos/acme/policies/commits/{SHA}/pulls"),
-            format!("GET {ARTIFACTS}"),
+            format!("GET {}", pulls()),
+            format!("GET {}", plan_runs("steward-plan.yml")),
+            format!("GET {RUN_ARTIFACTS}"),
             format!("run download 8802 --repo acme/policies --name steward-plan-pr-7 --dir {dest}"),
         ]
     );
@@ -710,14 +727,14 @@ fn fetch_pr_plan_downloads_the_plan_of_the_prs_last_commit() {
 }
 
 #[test]
-fn fetch_pr_plan_skips_a_plan_made_before_the_prs_last_push() {
+fn fetch_pr_plan_ignores_artifacts_of_other_workflows_events_commits_and_failed_runs() {
     let h = Harness::new()
+        .route("GET", &pulls(), "commit-pulls.json")
         .route(
             "GET",
-            &format!("repos/acme/policies/commits/{SHA}/pulls"),
-            "commit-pulls.json",
-        )
-        .route("GET", ARTIFACTS, "artifacts-outdated.json");
+            &plan_runs("steward-plan.yml"),
+            "plan-workflow-runs-others-only.json",
+        );
     let output = h.file("github-output", "");
     let h = h.env("GITHUB_OUTPUT", &output);
     let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
@@ -725,20 +742,72 @@ fn fetch_pr_plan_skips_a_plan_made_before_the_prs_last_push() {
     assert_eq!(
         run.calls().len(),
         2,
-        "nothing downloaded: {:?}",
+        "no artifact looked up or downloaded: {:?}",
         run.calls()
     );
     assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains(&format!(
+            "No successful run of .github/workflows/steward-plan.yml for #7 at its last commit {HEAD}: planning afresh."
+        )),
+        "{}",
+        run.stderr
+    );
     assert_eq!(fs::read_to_string(&output).unwrap(), "plan=\n");
 }
 
 #[test]
-fn fetch_pr_plan_without_a_merged_pr_plans_afresh() {
-    let h = Harness::new().route(
-        "GET",
-        &format!("repos/acme/policies/commits/{SHA}/pulls"),
-        "issue-comments-others.json",
+fn fetch_pr_plan_plans_afresh_when_the_runs_plan_artifact_expired() {
+    let h = Harness::new()
+        .route("GET", &pulls(), "commit-pulls.json")
+        .route(
+            "GET",
+            &plan_runs("steward-plan.yml"),
+            "plan-workflow-runs.json",
+        )
+        .route("GET", RUN_ARTIFACTS, "run-artifacts-expired.json");
+    let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.calls().len(),
+        3,
+        "nothing downloaded: {:?}",
+        run.calls()
     );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn fetch_pr_plan_looks_for_the_plan_workflow_the_caller_names() {
+    let h = Harness::new()
+        .route("GET", &pulls(), "commit-pulls.json")
+        .route("GET", &plan_runs("plan.yml"), "plan-workflow-runs.json")
+        .env("PLAN_WORKFLOW", "plan.yml");
+    let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
+    run.assert_code(0);
+    // The runs of plan.yml are asked for; those listed are steward-plan.yml's: none is taken.
+    assert_eq!(
+        run.calls(),
+        [
+            format!("GET {}", pulls()),
+            format!("GET {}", plan_runs("plan.yml")),
+        ]
+    );
+    assert_eq!(run.stdout, "");
+
+    let h = Harness::new().env("PLAN_WORKFLOW", "../../evil.yml");
+    let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
+    run.assert_code(64);
+    assert!(run.calls().is_empty());
+    assert!(
+        run.stderr
+            .contains("PLAN_WORKFLOW must be the plan workflow's file name")
+    );
+}
+
+#[test]
+fn fetch_pr_plan_without_a_merged_pr_plans_afresh() {
+    let h = Harness::new().route("GET", &pulls(), "issue-comments-others.json");
     // A list without `merged_at` (here: not pull requests at all) has no merged PR.
     let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
     run.assert_code(0);

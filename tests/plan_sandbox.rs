@@ -244,7 +244,7 @@ async fn a_failing_tenant_or_a_403_produces_no_plan() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_saved_plan_records_the_files_and_every_object_read_and_no_token() {
+async fn a_saved_plan_records_the_tenant_the_files_and_every_object_read_and_no_token() {
     let sandbox = common::demo(SandboxConfig::default()).await;
     let scratch = Scratch::new();
     let out = run(
@@ -260,7 +260,20 @@ async fn a_saved_plan_records_the_files_and_every_object_read_and_no_token() {
         "the token never reaches a plan file"
     );
     let saved: Value = serde_json::from_str(&text).expect("JSON");
-    assert_eq!(saved["format_version"], 1);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/saved-plan.schema.json")).unwrap_or_default(),
+    )
+    .expect("the committed schema");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&saved)
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(saved["format_version"], 2);
+    // Where it was made: a plan only applies there.
+    assert_eq!(saved["tenant_id"], steward::sandbox::seed::DEMO_TENANT_ID);
+    assert_eq!(saved["graph_host"], "127.0.0.1");
     assert_eq!(saved["files_hash"].as_str().map(str::len), Some(64));
     let fingerprints = saved["fingerprints"].as_object().expect("fingerprints");
     assert!(

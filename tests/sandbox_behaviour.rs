@@ -247,6 +247,31 @@ async fn fail_every_answers_503() {
 }
 
 #[tokio::test]
+async fn write_timeout_every_answers_504_after_the_write_took_effect() {
+    let sb = start_with(small_tenant(), |c| c.write_timeout_every = 2).await;
+    // The first write is answered as usual; the second is carried out, then answered 504.
+    assert_eq!(
+        sb.send("POST", NL, ip_location("first")).await.status(),
+        201
+    );
+    assert_graph_error(
+        sb.send("POST", NL, ip_location("second")).await,
+        504,
+        "GatewayTimeout",
+    )
+    .await;
+    // Reads are never counted nor faulted, and the 504'd create exists.
+    let names: Vec<Value> = json_of(sb.get(NL).await).await["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["displayName"].clone())
+        .collect();
+    assert_eq!(names, [json!("first"), json!("second")]);
+    sb.stop().await;
+}
+
+#[tokio::test]
 async fn conditional_access_writes_beyond_one_per_second_get_429_without_retry_after() {
     let sb = start_with(small_tenant(), |c| c.write_limits = true).await;
     assert_eq!(sb.send("POST", CA, ca_policy("first")).await.status(), 201);

@@ -5,24 +5,26 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::CommandError;
-use super::plan::{SavedPlan, fingerprints, names};
+use super::plan::{SAVED_PLAN_FORMAT, SavedPlan, canonical_json, fingerprints, names, origin};
 use super::planning::{self, Planned, TargetArgs};
 use crate::config::Loaded;
-use crate::graph::apply::{GraphExecutor, Journal};
+use crate::graph::apply::{DEFAULT_REPLICATION_WAIT, GraphExecutor, Journal, WriteSettings};
 use crate::graph::{GraphClient, Resolver};
 use crate::model::checks::lockout_risks;
-use crate::model::plan::{Action, Plan};
+use crate::model::plan::{Action, Plan, ResourceChange};
 use crate::reconcile::PlanOptions;
 use crate::reconcile::apply::{ApplyReport, Outcome, ResourceOutcome, run as run_plan};
 use crate::render::{self, Mode};
 
 /// Make the tenant match the policy files.
 ///
-/// Computes a fresh plan, prints it and asks for `yes` on a terminal (or takes --auto-approve);
-/// or applies a plan saved with `steward plan --out` exactly, after checking that neither the
-/// files nor the objects it touches changed since. Refuses changes that could lock every
-/// administrator out. Every write is journalled. Exits 0 when everything was applied and
-/// verified, 1 otherwise — with a report of what was applied, what failed and what was skipped.
+/// Computes a fresh plan, prints it and asks for `yes` on a terminal (or takes --auto-approve).
+/// With --plan, a plan saved by `steward plan --out` is the confirmation instead: steward plans
+/// again from the files and the tenant, and applies only if that plan is the saved one, change
+/// for change, made against this tenant. Refuses changes that could lock every administrator
+/// out. Every write is journalled; a create is never sent twice for one object. Exits 0 when
+/// everything was applied and verified, 1 otherwise — with a report of what was applied, what
+/// failed and what was skipped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files or directories (searched recursively for *.kdl).
@@ -31,22 +33,40 @@ pub struct Args {
     /// Apply without asking for confirmation (for CI).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Apply this saved plan (from `steward plan --out`) instead of planning anew; refused if
-    /// the files or the tenant changed since it was made.
+    /// Apply only if planning again gives exactly this saved plan (from `steward plan --out`),
+    /// made against this tenant; refused if the files or the tenant changed since, or if the
+    /// file was edited. Stands in for the confirmation prompt.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Create new Conditional Access policies report-only, whatever their declared state, to
     /// watch their effect before enforcing them.
     #[arg(long)]
     pub stage: bool,
-    /// Where every write is appended as a JSON line.
+    /// The journal: every write is appended as JSON lines (started, then its outcome). Read at
+    /// start, so a run after a crash knows which creates may have happened; keep it between
+    /// runs.
     #[arg(long, value_name = "FILE", default_value = ".steward/journal.jsonl")]
     pub journal: PathBuf,
     /// Most objects the apply may delete inside prune scopes.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub max_deletes: usize,
+    /// Longest time, in seconds, Graph is given to show a created object to reads (Entra
+    /// replicates with delay). A create whose answer was lost is looked for this long before
+    /// it is sent again, so an object is never created twice.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_REPLICATION_WAIT.as_secs_f64(), value_parser = parse_wait)]
+    pub replication_wait: f64,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// Parses --replication-wait: seconds, from 0 to an hour.
+fn parse_wait(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
@@ -89,20 +109,161 @@ fn read_saved(path: &PathBuf) -> Result<SavedPlan, CommandError> {
             path.display()
         ))
     })?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+    let not_a_plan = |e: serde_json::Error| {
         CommandError::User(format!(
             "{} is not a plan saved by `steward plan --out`: {e}",
             path.display()
         ))
-    })?;
-    if saved.format_version != 1 {
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_plan)?;
+    // The version first: older formats lack fields this one requires.
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(SAVED_PLAN_FORMAT)) {
         return Err(CommandError::User(format!(
-            "{} has plan format {}, this steward reads format 1",
+            "the saved plan is stale: {} has plan format {}, this steward reads format {SAVED_PLAN_FORMAT} (which records the tenant); run `steward plan --out` again with this steward and review the new plan",
             path.display(),
-            saved.format_version
+            version.map_or_else(|| "(none)".to_string(), |v| v.to_string())
         )));
     }
-    Ok(saved)
+    serde_json::from_value(value).map_err(not_a_plan)
+}
+
+/// Refuses a saved plan made against another tenant or Graph host.
+async fn check_origin(
+    saved: &SavedPlan,
+    path: &std::path::Path,
+    client: &GraphClient,
+) -> Result<(), CommandError> {
+    let here = origin(client).await?;
+    if !saved.tenant_id.eq_ignore_ascii_case(&here.tenant_id)
+        || !saved.graph_host.eq_ignore_ascii_case(&here.graph_host)
+    {
+        return Err(CommandError::User(format!(
+            "the saved plan {} was made for tenant {} on {}, but this apply works on tenant {} on {}: a plan only applies where it was made. Run `steward plan --out` against this tenant and review that plan",
+            path.display(),
+            saved.tenant_id,
+            saved.graph_host,
+            here.tenant_id,
+            here.graph_host
+        )));
+    }
+    Ok(())
+}
+
+/// How the saved plan differs from the plan made now, resource by resource; empty when it is
+/// the same plan.
+fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
+    let canonical = |r: &ResourceChange| {
+        serde_json::to_value(r)
+            .map(|v| canonical_json(&v))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in &saved.resources {
+        if !seen.insert(s.address.as_str()) {
+            out.push(format!("{}: the saved plan lists it twice", s.address));
+        }
+    }
+    for n in &now.resources {
+        match saved.resources.iter().find(|s| s.address == n.address) {
+            None => out.push(format!(
+                "{}: the saved plan leaves it out; the files and the tenant call for {}",
+                n.address,
+                action_text(n.action)
+            )),
+            Some(s) if canonical(s) != canonical(n) => {
+                out.push(format!("{}: {}", n.address, difference(s, n)))
+            }
+            Some(_) => {}
+        }
+    }
+    for s in &saved.resources {
+        if !now.resources.iter().any(|n| n.address == s.address) {
+            out.push(format!(
+                "{}: the saved plan would {} it, which the files do not call for",
+                s.address,
+                verb(s.action)
+            ));
+        }
+    }
+    if out.is_empty()
+        && saved
+            .resources
+            .iter()
+            .map(|r| &r.address)
+            .ne(now.resources.iter().map(|r| &r.address))
+    {
+        out.push("the saved plan orders the changes differently".into());
+    }
+    out
+}
+
+/// What differs in one resource's change, in words.
+fn difference(saved: &ResourceChange, now: &ResourceChange) -> String {
+    if saved.action != now.action {
+        return format!(
+            "the saved plan would {} it; the files and the tenant call for {}",
+            verb(saved.action),
+            action_text(now.action)
+        );
+    }
+    if saved.id != now.id {
+        return format!(
+            "the saved plan targets the object with id {}; the tenant's object of that name has id {}",
+            saved.id.as_deref().unwrap_or("(none)"),
+            now.id.as_deref().unwrap_or("(none)")
+        );
+    }
+    if saved.kind != now.kind || saved.name != now.name {
+        return "the saved plan gives it another kind or name".into();
+    }
+    let field = |c: &crate::model::plan::FieldChange| {
+        serde_json::to_value(c)
+            .map(|v| canonical_json(&v))
+            .unwrap_or_default()
+    };
+    let mut paths: Vec<&str> = Vec::new();
+    for c in saved.changes.iter().chain(&now.changes) {
+        let in_both = saved.changes.iter().any(|s| field(s) == field(c))
+            && now.changes.iter().any(|n| field(n) == field(c));
+        if !in_both && !paths.contains(&c.path.as_str()) {
+            paths.push(&c.path);
+        }
+    }
+    if !paths.is_empty() {
+        return format!(
+            "the saved plan's change to {} is not what the files and the tenant call for",
+            paths.join(", ")
+        );
+    }
+    if saved.after != now.after {
+        return "the saved plan's declared settings are not the files'".into();
+    }
+    if saved.before != now.before {
+        return "the saved plan's view of the tenant's object is not the tenant's".into();
+    }
+    "the saved plan's entry is not the one planned now".into()
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "leave",
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+    }
+}
+
+fn action_text(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "no change",
+        Action::Create => "a create",
+        Action::Update => "an update",
+        Action::Delete => "a delete",
+    }
 }
 
 /// The changes a saved plan was made against that the tenant no longer matches.
@@ -138,6 +299,11 @@ async fn apply(
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
+    if let (Some(saved), Some(path)) = (&saved, &args.plan) {
+        check_origin(saved, path, client).await?;
+    }
+    // Saved or not, what is applied (and guarded) is the plan made now from the files and the
+    // tenant: a saved plan can only confirm it.
     let planned = planning::compute(client, loaded, &options).await?;
 
     // The lockout guard: before anything is printed as if it could be applied.
@@ -169,19 +335,39 @@ async fn apply(
         )));
     }
 
-    let plan: Plan = match saved {
-        Some(saved) => {
-            let stale = stale_objects(&saved, &planned);
-            if !stale.is_empty() {
-                return Err(CommandError::User(format!(
-                    "the saved plan is stale: {}; run `steward plan --out` again and review the new plan",
-                    stale.join("; ")
-                )));
-            }
-            saved.plan
+    if let Some(saved) = &saved {
+        let stale = stale_objects(saved, &planned);
+        if !stale.is_empty() {
+            return Err(CommandError::User(format!(
+                "the saved plan is stale: {}; run `steward plan --out` again and review the new plan",
+                stale.join("; ")
+            )));
         }
-        None => planned.plan.clone(),
-    };
+        let differ = differences(&saved.plan, &planned.plan);
+        if !differ.is_empty() {
+            const SHOWN: usize = 5;
+            let more = differ.len().saturating_sub(SHOWN);
+            return Err(CommandError::User(format!(
+                "refusing the saved plan {}: it is not the plan the files and the tenant give now, so it is not what was reviewed or it was edited since: {}{}. Nothing was written. A saved plan only confirms the plan steward makes again; run `steward plan --out` again and review the new plan",
+                args.plan
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                differ
+                    .iter()
+                    .take(SHOWN)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+    }
+    let plan: Plan = planned.plan.clone();
     let names = names(&planned);
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     print!("{}", render::human(&plan, Mode::Plan, &names, colour));
@@ -194,8 +380,12 @@ async fn apply(
     }
 
     let resolver = Resolver::new(client.clone());
+    let settings = WriteSettings {
+        stage: args.stage,
+        replication_wait: std::time::Duration::from_secs_f64(args.replication_wait),
+    };
     let executor =
-        GraphExecutor::prepare(client, &resolver, &plan, &planned.live, journal, args.stage)
+        GraphExecutor::prepare(client, &resolver, &plan, &planned.live, journal, settings)
             .await
             .map_err(|e| {
                 CommandError::User(format!(
@@ -216,7 +406,14 @@ async fn apply(
     match verified {
         Ok(()) if report.succeeded() => Ok(ExitCode::SUCCESS),
         Ok(()) => Ok(ExitCode::from(1)),
-        Err(problems) => {
+        Err(Unverified::ReadFailed(error)) => {
+            eprintln!("error: the verification read failed: {error}");
+            eprintln!(
+                "Not verified: the changes above were sent, but the tenant could not be read back to check them. Run `steward plan` to see whether anything is left to do."
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(Unverified::Differs(problems)) => {
             for p in &problems {
                 eprintln!("error: {p}");
             }
@@ -226,6 +423,14 @@ async fn apply(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Why an apply could not be verified.
+enum Unverified {
+    /// Reading the tenant back failed: nothing is known about what it kept.
+    ReadFailed(String),
+    /// The tenant was read back and differs from what was sent.
+    Differs(Vec<String>),
 }
 
 /// Asks for `yes` on the terminal; without a terminal, refuses.
@@ -253,7 +458,7 @@ async fn verify(
     loaded: &Loaded,
     report: &ApplyReport,
     stage: bool,
-) -> Result<(), Vec<String>> {
+) -> Result<(), Unverified> {
     let applied: Vec<&ResourceOutcome> = report
         .resources
         .iter()
@@ -267,7 +472,7 @@ async fn verify(
     };
     let again = planning::compute(client, loaded, &options)
         .await
-        .map_err(|e| vec![format!("cannot re-read the tenant to verify: {e}")])?;
+        .map_err(|e| Unverified::ReadFailed(e.to_string()))?;
     let mut problems = Vec::new();
     for outcome in applied {
         let Some(change) = again
@@ -305,7 +510,7 @@ async fn verify(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(Unverified::Differs(problems))
     }
 }
 
@@ -405,4 +610,85 @@ fn shown(names: &std::collections::HashMap<String, String>, id: &str) -> String 
         .get(&id.to_ascii_lowercase())
         .cloned()
         .unwrap_or_else(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::Kind;
+
+    fn change(name: &str, action: Action, state: &str) -> ResourceChange {
+        ResourceChange {
+            address: format!("conditional-access-policy {name:?}"),
+            kind: Kind::ConditionalAccessPolicy,
+            name: Some(name.into()),
+            id: Some(format!("id-{name}")),
+            action,
+            before: None,
+            after: Some(json!({"displayName": name, "state": state})),
+            changes: Vec::new(),
+            unchanged: 0,
+            ignored: Vec::new(),
+        }
+    }
+
+    fn plan(resources: Vec<ResourceChange>) -> Plan {
+        Plan {
+            resources,
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn the_same_plan_has_no_differences_whatever_its_key_order() {
+        let now = plan(vec![change("A", Action::Update, "enabled")]);
+        let text = serde_json::to_string(&now).unwrap_or_default();
+        let again: Plan = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(differences(&again, &now), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_reordered_or_repeated_change_is_a_difference() {
+        let a = change("A", Action::Update, "enabled");
+        let b = change("B", Action::Create, "enabled");
+        let now = plan(vec![a.clone(), b.clone()]);
+        assert_eq!(
+            differences(&plan(vec![b.clone(), a.clone()]), &now),
+            ["the saved plan orders the changes differently"]
+        );
+        assert_eq!(
+            differences(&plan(vec![a.clone(), b.clone(), b]), &now),
+            ["conditional-access-policy \"B\": the saved plan lists it twice"]
+        );
+        assert_eq!(
+            differences(&plan(vec![a]), &now),
+            [
+                "conditional-access-policy \"B\": the saved plan leaves it out; the files and the tenant call for a create"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_setting_is_named_by_its_path() {
+        let mut saved = change("A", Action::Update, "disabled");
+        let mut now = change("A", Action::Update, "enabled");
+        let field = |after: &str| crate::model::plan::FieldChange {
+            path: "state".into(),
+            pointer: "/state".into(),
+            before: json!("enabledForReportingButNotEnforced"),
+            after: json!(after),
+            added: Vec::new(),
+            removed: Vec::new(),
+        };
+        saved.changes.push(field("disabled"));
+        now.changes.push(field("enabled"));
+        assert_eq!(
+            differences(&plan(vec![saved]), &plan(vec![now])),
+            [
+                "conditional-access-policy \"A\": the saved plan's change to state is not what the files and the tenant call for"
+            ]
+        );
+    }
 }

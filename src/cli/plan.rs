@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::CommandError;
 use super::planning::{self, Planned, TargetArgs};
-use crate::graph::kinds;
 use crate::graph::read::Live;
+use crate::graph::{GraphClient, kinds, tenant};
 use crate::model::plan::Plan;
 use crate::reconcile::PlanOptions;
 use crate::render::{self, Mode, Names, PlanDocument};
@@ -31,8 +31,8 @@ pub struct Args {
     /// Output format: `human`, `json` (schemas/plan.schema.json) or `markdown` (a PR comment).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Save the plan, with fingerprints of the files and of every object read, for
-    /// `steward apply --plan`.
+    /// Save the plan, with the tenant's id, the Graph host and fingerprints of the files and
+    /// of every object read, for `steward apply --plan`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when the plan has changes (0 when none, 1 on error).
@@ -56,11 +56,20 @@ pub enum Format {
     Markdown,
 }
 
-/// A plan saved with `--out`: the plan, and what it was made from.
+/// The format of plans saved with `--out` that this steward writes and reads.
+pub const SAVED_PLAN_FORMAT: u32 = 2;
+
+/// A plan saved with `--out`: the plan, and what it was made from. `apply --plan` treats it as
+/// a confirmation: it plans again and applies only if that plan is this one.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SavedPlan {
     /// The version of this file's format.
     pub format_version: u32,
+    /// The tenant (organization) id the plan was made against.
+    pub tenant_id: String,
+    /// The Graph host the plan was made against (`graph.microsoft.com`; loopback hosts without
+    /// their port).
+    pub graph_host: String,
     /// SHA-256 of the policy files (names and contents) the plan was made from.
     pub files_hash: String,
     /// SHA-256 of the normalised Graph JSON of every object read, by address.
@@ -85,8 +94,8 @@ pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// JSON with object keys sorted, so equal values hash equally.
-fn canonical_json(value: &Value) -> String {
+/// JSON with object keys sorted, so equal values hash (and compare) equally.
+pub fn canonical_json(value: &Value) -> String {
     match value {
         Value::Object(map) => {
             let sorted: BTreeMap<&String, String> =
@@ -148,18 +157,57 @@ pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(
     Ok(())
 }
 
+/// Where a plan is made: the tenant's id and the Graph host.
+pub struct Origin {
+    /// The tenant (organization) id.
+    pub tenant_id: String,
+    /// The Graph host.
+    pub graph_host: String,
+}
+
+/// Finds out which tenant and Graph host `client` works on.
+pub async fn origin(client: &GraphClient) -> Result<Origin, CommandError> {
+    let tenant_id = tenant::tenant_id(client).await.map_err(|e| {
+        CommandError::User(format!(
+            "cannot tell which tenant this is, which a saved plan records: {e}"
+        ))
+    })?;
+    Ok(Origin {
+        tenant_id,
+        graph_host: tenant::graph_host(client),
+    })
+}
+
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let loaded = planning::load(&args.paths)?;
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
-    let planned = args.target.plan(&loaded, &options)?;
+    let (planned, origin) = super::runtime()?.block_on(async {
+        let target = args.target.connect().await?;
+        let result = async {
+            let planned = planning::compute(&target.client, &loaded, &options).await?;
+            let origin = match &args.out {
+                Some(_) => Some(origin(&target.client).await?),
+                None => None,
+            };
+            Ok::<_, CommandError>((planned, origin))
+        }
+        .await;
+        args.target.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
+        result
+    })?;
     let names = names(&planned);
     let Planned { plan, live, .. } = planned;
     print(&plan, Mode::Plan, args.format, &names)?;
-    if let Some(path) = &args.out {
+    if let (Some(path), Some(origin)) = (&args.out, origin) {
         let saved = SavedPlan {
-            format_version: 1,
+            format_version: SAVED_PLAN_FORMAT,
+            tenant_id: origin.tenant_id,
+            graph_host: origin.graph_host,
             files_hash: planning::files_hash(&loaded),
             fingerprints: fingerprints(&live),
             plan: plan.clone(),

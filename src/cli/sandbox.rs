@@ -75,6 +75,12 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     fail_every: u64,
 
+    /// Carry out every Nth Graph write (POST, PATCH, DELETE), then answer it 504 Gateway
+    /// Timeout, as when Graph's gateway gives up on a request the service completed: the write
+    /// took effect though the client was told otherwise (0: never).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    write_timeout_every: u64,
+
     /// Make created objects visible to reads only after N milliseconds, like Entra replication.
     #[arg(long, default_value_t = 0, value_name = "N")]
     consistency_delay_ms: u64,
@@ -111,6 +117,7 @@ fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
         throttle_every: args.throttle_every,
         retry_after_ms: args.retry_after_ms,
         fail_every: args.fail_every,
+        write_timeout_every: args.write_timeout_every,
         consistency_delay_ms: args.consistency_delay_ms,
         write_limits: args.write_limits,
         accept_tokens: args.accept_token,

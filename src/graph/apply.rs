@@ -2,55 +2,112 @@
 //!
 //! Names in the plan become ids through one batched round of look-ups before the first write;
 //! objects created during the apply join the table as they are created. Every write is
-//! journalled as it happens, and a created object is waited for (bounded) until Graph serves it,
-//! since Entra replicates with delay.
+//! journalled twice: `started` before it is sent, then its outcome.
+//!
+//! Creates are idempotent. Graph has no create-if-absent, and a POST can take effect though
+//! its answer is lost (a 504 from the gateway, a timeout, a dropped connection, a crash), while
+//! Entra shows a new object to reads only after a replication delay. So before every create,
+//! and before trying a create again, steward looks the object up by display name, and adopts
+//! what it finds instead of making a second one. When an earlier attempt may have created it
+//! (this run's, or a `started` / unknown / created entry of an earlier run's journal), the
+//! look-up is repeated, with backoff, until the replication delay is over.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::kinds::WELL_KNOWN_IDS;
 use super::kinds::write::{self, Ids, WriteRequest};
 use super::read::Live;
-use super::{GraphClient, GraphError, GraphRequest, Resolver};
+use super::{GraphClient, GraphError, GraphRequest, Resolver, TransportKind};
 use crate::model::plan::{Action, Plan, ResourceChange};
 use crate::model::reference::{RefKind, is_guid};
-use crate::model::{Arity, Kind};
+use crate::model::{Arity, Desired, Kind};
 use crate::reconcile::apply::Executor;
+use crate::reconcile::{LiveIds, PlanOptions};
 
-/// How long to wait for a created object to become readable before going on anyway.
-const VISIBLE_WITHIN: Duration = Duration::from_secs(30);
+/// How long Graph is given, by default, to show a created object to reads.
+pub const DEFAULT_REPLICATION_WAIT: Duration = Duration::from_secs(60);
 
-/// The apply journal: one JSON line per write, appended as it happens.
+/// Creates sent for one object whose outcome stays unknown before apply gives up on it.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// Longest pause between two look-ups of an object that may have been created.
+const LOOK_UP_PAUSE: Duration = Duration::from_secs(2);
+
+/// The most of an earlier journal read at start: the latest entries are the ones that matter.
+const JOURNAL_TAIL: u64 = 16 * 1024 * 1024;
+
+/// The apply journal: JSON lines appended as writes happen, and what earlier runs recorded.
 pub struct Journal {
     path: PathBuf,
     file: Mutex<Option<std::fs::File>>,
+    /// By lower-case resource address: when an earlier run last may have created it.
+    may_exist_since: HashMap<String, DateTime<Utc>>,
+}
+
+/// How a write ended, as the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// Graph answered 2xx.
+    Succeeded,
+    /// Graph refused, or the request was never sent: nothing changed.
+    Failed,
+    /// No telling whether it took effect (5xx, timeout, dropped connection).
+    Unknown,
+}
+
+impl Event {
+    fn name(self) -> &'static str {
+        match self {
+            Event::Succeeded => "succeeded",
+            Event::Failed => "failed",
+            Event::Unknown => "unknown",
+        }
+    }
 }
 
 impl Journal {
-    /// Opens (creating) the journal file for appending.
+    /// Opens (creating) the journal file for appending, after reading what earlier runs
+    /// recorded about creates.
     pub fn open(path: &Path) -> std::io::Result<Journal> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)?;
+        let (may_exist_since, ends_cleanly) = read_earlier(&mut file)?;
+        if !ends_cleanly {
+            // A run killed mid-line left half a line: start on a fresh one.
+            file.write_all(b"\n")?;
+        }
         Ok(Journal {
             path: path.to_path_buf(),
             file: Mutex::new(Some(file)),
+            may_exist_since,
         })
     }
 
     /// Where the journal is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// When an earlier run last may have created `address` (a create started without a
+    /// recorded outcome, with an unknown outcome, or that succeeded), if any did.
+    pub fn may_exist_since(&self, address: &str) -> Option<DateTime<Utc>> {
+        self.may_exist_since
+            .get(&address.to_ascii_lowercase())
+            .copied()
     }
 
     /// Appends one line. A journal that cannot be written is reported, never ignored.
@@ -69,13 +126,130 @@ impl Journal {
     }
 }
 
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Reads the end of an earlier journal: when each resource may have been created, and whether
+/// the file ends with a whole line.
+fn read_earlier(
+    file: &mut std::fs::File,
+) -> std::io::Result<(HashMap<String, DateTime<Utc>>, bool)> {
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(JOURNAL_TAIL);
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut reader = std::io::BufReader::new(file.take(len - start));
+    if start > 0 {
+        // The first line read from the middle is a fragment.
+        reader.read_until(b'\n', &mut Vec::new())?;
+    }
+    // Create attempts without a recorded outcome yet: attempt id → (address, started).
+    let mut pending: HashMap<String, (String, DateTime<Utc>)> = HashMap::new();
+    let mut since: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut note = |address: &str, time: DateTime<Utc>| {
+        let slot = since.entry(address.to_ascii_lowercase()).or_insert(time);
+        if time > *slot {
+            *slot = time;
+        }
+    };
+    let mut line = Vec::new();
+    let mut ends_cleanly = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        ends_cleanly = line.ends_with(b"\n");
+        let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
+            continue;
+        };
+        let text = |key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default();
+        let Ok(time) = DateTime::parse_from_rfc3339(text("time")) else {
+            continue;
+        };
+        let time = time.with_timezone(&Utc);
+        let attempt = text("attempt").to_string();
+        match text("event") {
+            "started" if text("action") == "create" && text("method") == "POST" => {
+                pending.insert(attempt, (text("resource").to_string(), time));
+            }
+            "succeeded" | "unknown" => {
+                if let Some((address, _)) = pending.remove(&attempt) {
+                    note(&address, time);
+                }
+            }
+            "failed" => {
+                pending.remove(&attempt);
+            }
+            "adopted" => note(text("resource"), time),
+            _ => {}
+        }
+    }
+    for (address, time) in pending.into_values() {
+        note(&address, time);
+    }
+    Ok((since, ends_cleanly))
+}
+
+/// How apply writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteSettings {
+    /// `--stage`: new Conditional Access policies start report-only.
+    pub stage: bool,
+    /// Longest time Graph is given to show a created object to reads.
+    pub replication_wait: Duration,
+}
+
+impl Default for WriteSettings {
+    fn default() -> Self {
+        WriteSettings {
+            stage: false,
+            replication_wait: DEFAULT_REPLICATION_WAIT,
+        }
+    }
+}
+
+/// Why a write did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WriteFailure {
+    /// Nothing changed: Graph refused, or the request never left.
+    Refused(String),
+    /// It may or may not have taken effect.
+    Unknown(String),
+}
+
+impl From<WriteFailure> for String {
+    fn from(failure: WriteFailure) -> String {
+        match failure {
+            WriteFailure::Refused(e) | WriteFailure::Unknown(e) => e,
+        }
+    }
+}
+
+/// Whether a failed request may have taken effect.
+fn outcome_of(error: &GraphError) -> Event {
+    match error {
+        GraphError::Http(h) if h.status >= 500 => Event::Unknown,
+        GraphError::RetryExhausted { server_errors, .. } if *server_errors > 0 => Event::Unknown,
+        // Never connected: nothing was sent.
+        GraphError::Transport {
+            kind: TransportKind::Unreachable,
+            ..
+        } => Event::Failed,
+        GraphError::Transport { .. } => Event::Unknown,
+        // Graph answered 2xx, but with a body steward cannot use: it acted.
+        GraphError::InvalidResponse { .. } | GraphError::Unusable { .. } => Event::Unknown,
+        _ => Event::Failed,
+    }
+}
+
 /// Writes plan changes to Graph.
 pub struct GraphExecutor<'a> {
     client: &'a GraphClient,
     ids: Mutex<HashMap<(RefKind, String), String>>,
     live_raw: HashMap<String, Value>,
     journal: &'a Journal,
-    stage: bool,
+    settings: WriteSettings,
 }
 
 impl Ids for GraphExecutor<'_> {
@@ -127,7 +301,7 @@ impl<'a> GraphExecutor<'a> {
         plan: &Plan,
         live: &Live,
         journal: &'a Journal,
-        stage: bool,
+        settings: WriteSettings,
     ) -> Result<GraphExecutor<'a>, PrepareError> {
         let uses = ref_uses(plan);
         let names = |pred: &dyn Fn(RefKind, &str) -> bool| -> Vec<String> {
@@ -200,27 +374,32 @@ impl<'a> GraphExecutor<'a> {
             ids: Mutex::new(ids),
             live_raw,
             journal,
-            stage,
+            settings,
         })
     }
 
-    fn requests(&self, change: &ResourceChange) -> Result<Vec<WriteRequest>, String> {
-        let id = change.id.clone().unwrap_or_default();
-        let after = change
+    /// The declared object, as apply writes it (`--stage` makes new policies report-only).
+    fn after(&self, change: &ResourceChange) -> Map<String, Value> {
+        let mut after = change
             .after
             .as_ref()
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
+        if change.action == Action::Create
+            && self.settings.stage
+            && change.kind == Kind::ConditionalAccessPolicy
+        {
+            after.insert("state".into(), json!("enabledForReportingButNotEnforced"));
+        }
+        after
+    }
+
+    fn requests(&self, change: &ResourceChange) -> Result<Vec<WriteRequest>, String> {
+        let id = change.id.clone().unwrap_or_default();
+        let after = self.after(change);
         match change.action {
-            Action::Create => {
-                let mut after = after;
-                if self.stage && change.kind == Kind::ConditionalAccessPolicy {
-                    // --stage: new policies start report-only, whatever the files say.
-                    after.insert("state".into(), json!("enabledForReportingButNotEnforced"));
-                }
-                write::create(change.kind, &after, self).map_err(|e| e.to_string())
-            }
+            Action::Create => write::create(change.kind, &after, self).map_err(|e| e.to_string()),
             Action::Update => {
                 let raw = self
                     .live_raw
@@ -235,57 +414,323 @@ impl<'a> GraphExecutor<'a> {
         }
     }
 
+    /// Sends one write, journalling it before (`started`) and after (its outcome).
     async fn send(
         &self,
         change: &ResourceChange,
         request: &WriteRequest,
-    ) -> Result<Option<Value>, String> {
-        let method = Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
+    ) -> Result<Option<Value>, WriteFailure> {
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| WriteFailure::Refused(e.to_string()))?;
+        let is_create = request.method == "POST" && change.action == Action::Create;
         let mut graph_request = GraphRequest::new(method, request.path.clone());
         if let Some(body) = &request.body {
             graph_request = graph_request.json(body.clone());
         }
-        let result = self.client.send(graph_request).await;
-        let (status, request_id, error) = match &result {
-            Ok(response) => (Some(response.status), response.request_id.clone(), None),
-            Err(GraphError::Http(http)) => (
-                Some(http.status),
-                http.request_id.clone(),
-                Some(http.to_string()),
-            ),
-            Err(other) => (None, None, Some(other.to_string())),
-        };
+        if is_create {
+            graph_request = graph_request.not_repeatable();
+        }
         let properties: Vec<String> = request
             .body
             .as_ref()
             .and_then(Value::as_object)
             .map(|b| b.keys().filter(|k| !k.starts_with('@')).cloned().collect())
             .unwrap_or_default();
+        let attempt = uuid::Uuid::new_v4().to_string();
+        self.journal
+            .write(&json!({
+                "time": now_text(),
+                "attempt": attempt,
+                "event": "started",
+                "resource": change.address,
+                "action": change.action,
+                "method": request.method,
+                "path": request.path,
+                "properties": properties,
+                "changes": change.changes.iter().map(|c| json!({"path": c.path, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
+            }))
+            .map_err(|e| WriteFailure::Refused(format!("{e}; nothing was sent")))?;
+        let result = self.client.send(graph_request).await;
+        let (event, status, request_id, error) = match &result {
+            Ok(response) => (
+                Event::Succeeded,
+                Some(response.status),
+                response.request_id.clone(),
+                None,
+            ),
+            Err(e) => {
+                let (status, request_id) = match e {
+                    GraphError::Http(http) => (Some(http.status), http.request_id.clone()),
+                    GraphError::RetryExhausted { last, .. } => {
+                        (Some(last.status), last.request_id.clone())
+                    }
+                    _ => (None, None),
+                };
+                (outcome_of(e), status, request_id, Some(e.to_string()))
+            }
+        };
+        let created = match &result {
+            Ok(response) if is_create => response
+                .body
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .and_then(Value::as_str)
+                .map(String::from),
+            _ => None,
+        };
+        self.journal
+            .write(&json!({
+                "time": now_text(),
+                "attempt": attempt,
+                "event": event.name(),
+                "resource": change.address,
+                "action": change.action,
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "request_id": request_id,
+                "id": created,
+                "error": error,
+            }))
+            .map_err(|e| {
+                WriteFailure::Refused(format!(
+                    "{e}; the write was sent and Graph answered {}",
+                    status.map_or_else(|| "nothing".to_string(), |s| s.to_string())
+                ))
+            })?;
+        match result {
+            Ok(response) => Ok(response.body),
+            Err(e) if event == Event::Unknown => Err(WriteFailure::Unknown(e.to_string())),
+            Err(e) => Err(WriteFailure::Refused(e.to_string())),
+        }
+    }
+
+    /// When the look-up for `address` may stop waiting for an object an earlier run may have
+    /// created; `None` when no earlier run may have, or its replication window is over.
+    fn earlier_window(&self, address: &str) -> Option<Instant> {
+        let since = self.journal.may_exist_since(address)?;
+        let wait = chrono::Duration::from_std(self.settings.replication_wait).ok()?;
+        let left = (since + wait - Utc::now()).to_std().ok()?;
+        Some(Instant::now() + left)
+    }
+
+    /// Finds the one object of the collection at `path` named `name`, looking again (with
+    /// backoff) until `until` while it is not there.
+    async fn look_up(
+        &self,
+        change: &ResourceChange,
+        path: &str,
+        name: &str,
+        until: Option<Instant>,
+    ) -> Result<Option<Value>, String> {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let items = self.client.list(path).await.map_err(|e| {
+                format!(
+                    "cannot look for an existing {} before creating it: {e}",
+                    change.address
+                )
+            })?;
+            let found: Vec<&Value> = items
+                .iter()
+                .filter(|o| {
+                    o.get("displayName")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+                .collect();
+            match found.as_slice() {
+                [] => {}
+                [one] => return Ok(Some((*one).clone())),
+                many => {
+                    let ids: Vec<&str> = many
+                        .iter()
+                        .filter_map(|o| o.get("id").and_then(Value::as_str))
+                        .collect();
+                    return Err(format!(
+                        "{} objects named {name:?} already exist (ids {}): steward creates no other and picks none; delete the extra ones, or pin one with id=\"…\" in the file",
+                        many.len(),
+                        ids.join(", ")
+                    ));
+                }
+            }
+            let now = Instant::now();
+            match until {
+                Some(deadline) if now < deadline => {
+                    tokio::time::sleep(pause.min(deadline - now)).await;
+                    pause = (pause * 2).min(LOOK_UP_PAUSE);
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Creates a named object exactly once: looks it up first (waiting out replication when an
+    /// attempt may have made it), adopts what it finds, and sends a create again only after an
+    /// unknown outcome left nothing to find.
+    async fn create(
+        &self,
+        change: &ResourceChange,
+        request: &WriteRequest,
+    ) -> Result<String, String> {
+        let name = change
+            .name
+            .as_deref()
+            .ok_or_else(|| format!("{} has no display name to create it by", change.address))?;
+        let wait = self.settings.replication_wait;
+        let mut until = self.earlier_window(&change.address);
+        let mut last_unknown: Option<String> = None;
+        // A failed look-up after an unknown outcome must say that the object may exist.
+        let may_exist = |e: String, unknown: &Option<String>| match unknown {
+            Some(_) => format!(
+                "{e}; an earlier create got no clear answer, so {} may exist: run `steward apply` again, which looks for it first",
+                change.address
+            ),
+            None => e,
+        };
+        for _ in 0..CREATE_ATTEMPTS {
+            let found = self
+                .look_up(change, &request.path, name, until)
+                .await
+                .map_err(|e| may_exist(e, &last_unknown))?;
+            if let Some(found) = found {
+                return self.adopt(change, &request.path, found).await;
+            }
+            match self.send(change, request).await {
+                Ok(body) => {
+                    let id = body
+                        .as_ref()
+                        .and_then(|b| b.get("id"))
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                        .ok_or_else(|| {
+                            format!("Graph created {} but returned no id", change.address)
+                        })?;
+                    self.remember(change, &id);
+                    self.wait_until_readable(&format!("{}/{id}", request.path))
+                        .await;
+                    return Ok(id);
+                }
+                Err(WriteFailure::Refused(e)) => return Err(e),
+                Err(WriteFailure::Unknown(e)) => {
+                    // It may exist: look for it until it would have replicated.
+                    until = Some(Instant::now() + wait);
+                    last_unknown = Some(e);
+                }
+            }
+        }
+        let found = self
+            .look_up(change, &request.path, name, until)
+            .await
+            .map_err(|e| may_exist(e, &last_unknown))?;
+        if let Some(found) = found {
+            return self.adopt(change, &request.path, found).await;
+        }
+        Err(format!(
+            "{CREATE_ATTEMPTS} creates got no clear answer and the object did not appear within {}s after any of them (last: {}); nothing more was sent. Run `steward apply` again once Graph answers: it looks for the object before creating it",
+            wait.as_secs_f64(),
+            last_unknown.unwrap_or_default()
+        ))
+    }
+
+    /// Takes an existing object as the one `change` creates: records its id and updates
+    /// whatever it holds that the files do not say.
+    async fn adopt(
+        &self,
+        change: &ResourceChange,
+        path: &str,
+        raw: Value,
+    ) -> Result<String, String> {
+        let id = raw
+            .get("id")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| format!("Graph listed {} without an id", change.address))?;
         self.journal.write(&json!({
-            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "time": now_text(),
+            "event": "adopted",
             "resource": change.address,
             "action": change.action,
-            "method": request.method,
-            "path": request.path,
-            "status": status,
-            "request_id": request_id,
-            "properties": properties,
-            "changes": change.changes.iter().map(|c| json!({"path": c.path, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
-            "error": error,
+            "path": format!("{path}/{id}"),
+            "id": id,
         }))?;
-        result.map(|r| r.body).map_err(|e| e.to_string())
+        self.remember(change, &id);
+        let after = self.after(change);
+        let changes = self.remaining_changes(change, &after, &raw, &id)?;
+        if !changes.is_empty() {
+            let requests = write::update(change.kind, &id, &after, &raw, Some(&changes), self)
+                .map_err(|e| e.to_string())?;
+            for request in &requests {
+                self.send(change, request).await?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// What still differs between the declared object and `raw`, compared as a plan compares.
+    fn remaining_changes(
+        &self,
+        change: &ResourceChange,
+        after: &Map<String, Value>,
+        raw: &Value,
+        id: &str,
+    ) -> Result<Vec<crate::model::plan::FieldChange>, String> {
+        let kind = change.kind;
+        // The declared side in the tenant's terms: names of objects as their ids.
+        let mut declared = Value::Object(after.clone());
+        super::kinds::map_refs(kind.root_shape(), &mut declared, &|k, text| {
+            let special = k
+                .special_values()
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(text));
+            if special || is_guid(text) {
+                None
+            } else {
+                self.id_of(k, text)
+            }
+        });
+        let (mut live, _) = super::kinds::to_model_json(kind, raw);
+        // Live collection objects carry their id, as the tenant read gives them.
+        live.insert("id".into(), Value::String(id.to_string()));
+        let bad = |e: serde_json::Error| {
+            format!(
+                "cannot compare {} with the tenant's object: {e}",
+                change.address
+            )
+        };
+        let desired = one(kind, declared).map_err(bad)?;
+        let tenant = one(kind, Value::Object(live)).map_err(bad)?;
+        let plan =
+            crate::reconcile::plan(&desired, &tenant, &LiveIds::new(), &PlanOptions::default())
+                .map_err(|e| e.to_string())?;
+        Ok(plan
+            .resources
+            .into_iter()
+            .find(|r| r.kind == kind)
+            .map(|r| r.changes)
+            .unwrap_or_default())
+    }
+
+    /// Puts a created or adopted object's id in the table, for the policies that use it.
+    fn remember(&self, change: &ResourceChange, id: &str) {
+        if let (Some(name), Some(kind)) = (&change.name, ref_kind(change.kind))
+            && let Ok(mut ids) = self.ids.lock()
+        {
+            ids.insert((kind, name.to_ascii_lowercase()), id.to_string());
+        }
     }
 
     /// Waits (bounded) until a created object can be read, as Entra replicates with delay.
     async fn wait_until_readable(&self, path: &str) {
-        let deadline = Instant::now() + VISIBLE_WITHIN;
+        let deadline = Instant::now() + self.settings.replication_wait;
         let mut pause = Duration::from_millis(100);
         while Instant::now() < deadline {
             match self.client.get(path).await {
                 Ok(_) => return,
                 Err(GraphError::Http(h)) if h.status == 404 => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(2));
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    tokio::time::sleep(pause.min(left)).await;
+                    pause = (pause * 2).min(LOOK_UP_PAUSE);
                 }
                 Err(_) => return,
             }
@@ -293,32 +738,36 @@ impl<'a> GraphExecutor<'a> {
     }
 }
 
+/// A configuration holding only `json`, an object of `kind`, the way plans see one.
+fn one(kind: Kind, json: Value) -> Result<Desired, serde_json::Error> {
+    let mut desired = Desired::default();
+    match kind {
+        Kind::NamedLocation => desired.named_locations.push(serde_json::from_value(json)?),
+        Kind::AuthenticationStrength => desired
+            .authentication_strengths
+            .push(serde_json::from_value(json)?),
+        Kind::ConditionalAccessPolicy => desired
+            .conditional_access_policies
+            .push(serde_json::from_value(json)?),
+        Kind::RetentionLabel => desired.retention_labels.push(serde_json::from_value(json)?),
+        _ => {}
+    }
+    Ok(desired)
+}
+
 impl Executor for GraphExecutor<'_> {
     async fn execute(&self, change: &ResourceChange) -> Result<Option<String>, String> {
         let requests = self.requests(change)?;
         let mut id = change.id.clone();
         for request in &requests {
-            let body = self.send(change, request).await?;
             if change.action == Action::Create
                 && request.method == "POST"
                 && change.kind.arity() == Arity::Named
+                && id.is_none()
             {
-                let new_id = body
-                    .as_ref()
-                    .and_then(|b| b.get("id"))
-                    .and_then(Value::as_str)
-                    .map(String::from)
-                    .ok_or_else(|| {
-                        format!("Graph created {} but returned no id", change.address)
-                    })?;
-                if let (Some(name), Some(kind)) = (&change.name, ref_kind(change.kind))
-                    && let Ok(mut ids) = self.ids.lock()
-                {
-                    ids.insert((kind, name.to_ascii_lowercase()), new_id.clone());
-                }
-                self.wait_until_readable(&format!("{}/{new_id}", request.path))
-                    .await;
-                id = Some(new_id);
+                id = Some(self.create(change, request).await?);
+            } else {
+                self.send(change, request).await?;
             }
         }
         Ok(id)
@@ -330,5 +779,144 @@ fn ref_kind(kind: Kind) -> Option<RefKind> {
         Kind::NamedLocation => Some(RefKind::NamedLocation),
         Kind::AuthenticationStrength => Some(RefKind::AuthenticationStrength),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal_with(text: &str) -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, text).expect("write the journal");
+        let journal = Journal::open(&path).expect("the journal opens");
+        (dir, journal)
+    }
+
+    fn line(attempt: &str, event: &str, time: &str, resource: &str) -> String {
+        format!(
+            "{}\n",
+            json!({"time": time, "attempt": attempt, "event": event, "resource": resource,
+                   "action": "create", "method": "POST", "path": "identity/conditionalAccess/namedLocations"})
+        )
+    }
+
+    #[test]
+    fn a_create_started_without_an_outcome_or_with_an_unknown_one_may_exist() {
+        let text = [
+            line(
+                "a",
+                "started",
+                "2030-01-01T00:00:00.000Z",
+                "named-location \"HQ\"",
+            ),
+            line(
+                "b",
+                "started",
+                "2030-01-01T00:00:01.000Z",
+                "named-location \"Lab\"",
+            ),
+            line(
+                "b",
+                "unknown",
+                "2030-01-01T00:00:05.000Z",
+                "named-location \"Lab\"",
+            ),
+            line(
+                "c",
+                "started",
+                "2030-01-01T00:00:02.000Z",
+                "named-location \"Gone\"",
+            ),
+            line(
+                "c",
+                "failed",
+                "2030-01-01T00:00:03.000Z",
+                "named-location \"Gone\"",
+            ),
+        ]
+        .concat();
+        let (_dir, journal) = journal_with(&text);
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+        };
+        assert_eq!(
+            journal.may_exist_since("named-location \"hq\""),
+            at("2030-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            journal.may_exist_since("named-location \"Lab\""),
+            at("2030-01-01T00:00:05.000Z")
+        );
+        assert_eq!(journal.may_exist_since("named-location \"Gone\""), None);
+    }
+
+    #[test]
+    fn a_half_written_last_line_is_skipped_and_the_next_entry_starts_a_new_line() {
+        let text = format!(
+            "{}{{\"time\": \"2030-01-01T00:00:09.000Z\", \"attempt\": \"a\", \"ev",
+            line(
+                "a",
+                "started",
+                "2030-01-01T00:00:00.000Z",
+                "named-location \"HQ\""
+            )
+        );
+        let (dir, journal) = journal_with(&text);
+        assert!(journal.may_exist_since("named-location \"HQ\"").is_some());
+        journal
+            .write(&json!({"event": "adopted"}))
+            .expect("the journal is writable");
+        let written = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap_or_default();
+        assert!(
+            written.ends_with("\"ev\n{\"event\":\"adopted\"}\n"),
+            "{written}"
+        );
+    }
+
+    #[test]
+    fn unknown_outcomes_are_server_errors_timeouts_broken_connections_and_unusable_answers() {
+        let http = |status| {
+            GraphError::from(super::super::HttpError {
+                method: "POST".into(),
+                path: "/v1.0/x".into(),
+                status,
+                code: None,
+                message: None,
+                request_id: None,
+            })
+        };
+        let transport = |kind| GraphError::Transport {
+            method: "POST".into(),
+            path: "/v1.0/x".into(),
+            host: "h".into(),
+            kind,
+            attempts: 1,
+            detail: String::new(),
+        };
+        assert_eq!(outcome_of(&http(504)), Event::Unknown);
+        assert_eq!(outcome_of(&http(500)), Event::Unknown);
+        assert_eq!(outcome_of(&http(400)), Event::Failed);
+        assert_eq!(outcome_of(&http(409)), Event::Failed);
+        assert_eq!(
+            outcome_of(&transport(TransportKind::Timeout)),
+            Event::Unknown
+        );
+        assert_eq!(outcome_of(&transport(TransportKind::Other)), Event::Unknown);
+        assert_eq!(
+            outcome_of(&transport(TransportKind::Unreachable)),
+            Event::Failed
+        );
+        let unusable = GraphError::Unusable {
+            method: "POST".into(),
+            path: "/v1.0/x".into(),
+            request_id: None,
+            detail: "too large".into(),
+            advice: String::new(),
+        };
+        assert_eq!(outcome_of(&unusable), Event::Unknown);
     }
 }

@@ -125,6 +125,10 @@ pub struct GraphRequest {
     pub body: Option<Value>,
     /// Extra headers (e.g. `ConsistencyLevel: eventual`).
     pub headers: Vec<(String, String)>,
+    /// Never sent twice on an unknown outcome (a create): a 5xx answer is returned at once, not
+    /// retried, so the caller can look for what it may have made first. 429 is still retried:
+    /// Graph refuses a throttled request before acting on it.
+    pub not_repeatable: bool,
 }
 
 impl GraphRequest {
@@ -135,6 +139,7 @@ impl GraphRequest {
             path: path.into(),
             body: None,
             headers: Vec::new(),
+            not_repeatable: false,
         }
     }
     /// `GET path`.
@@ -156,6 +161,12 @@ impl GraphRequest {
     /// Sets the JSON body.
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+    /// Marks the request as one whose unknown outcome must not be retried (see the field of
+    /// the same name).
+    pub fn not_repeatable(mut self) -> Self {
+        self.not_repeatable = true;
         self
     }
     /// Adds a header.
@@ -647,6 +658,10 @@ impl GraphClient {
                 message,
                 request_id: request_id.or(inner_rid),
             };
+            if status >= 500 && req.not_repeatable {
+                // The service may have acted: the caller must find out before any retry.
+                return Err(err.into());
+            }
             if matches!(status, 429 | 503 | 504) {
                 if status == 429 {
                     throttled += 1;

@@ -15,6 +15,7 @@ pub mod permissions;
 pub mod read;
 pub mod resolve;
 pub mod stats;
+pub mod tenant;
 
 pub use auth::{AuthMode, Credential, Secret};
 pub use batch::{BatchItem, BatchResult};

@@ -163,7 +163,7 @@ fn run(app: &App, principal: &Principal, item: &Item) -> Reply {
     if let Some(fault) = app.fault(&item.method, path) {
         return fault;
     }
-    graph::handle(
+    let reply = graph::handle(
         app,
         principal,
         &Request {
@@ -173,7 +173,8 @@ fn run(app: &App, principal: &Principal, item: &Item) -> Reply {
             headers: &item.headers,
             body: &body,
         },
-    )
+    );
+    app.after_write(&item.method, path, reply)
 }
 
 fn answer(id: &str, mut reply: Reply) -> Value {

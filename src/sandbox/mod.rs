@@ -52,6 +52,10 @@ pub struct SandboxConfig {
     pub retry_after_ms: u64,
     /// Every Nth Graph request is answered 503 (0 = never).
     pub fail_every: u64,
+    /// Every Nth Graph write (POST, PATCH, PUT, DELETE) is carried out, then answered 504
+    /// Gateway Timeout, as when Graph's gateway gives up on a request the service completed
+    /// (0 = never).
+    pub write_timeout_every: u64,
     /// A created object becomes visible to reads only after this many milliseconds.
     pub consistency_delay_ms: u64,
     /// Enforce Graph's per-tenant write rate on Conditional Access and named locations.
@@ -72,6 +76,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("throttle_every", &self.throttle_every)
             .field("retry_after_ms", &self.retry_after_ms)
             .field("fail_every", &self.fail_every)
+            .field("write_timeout_every", &self.write_timeout_every)
             .field("consistency_delay_ms", &self.consistency_delay_ms)
             .field("write_limits", &self.write_limits)
             .field(
@@ -93,6 +98,7 @@ impl Default for SandboxConfig {
             throttle_every: 0,
             retry_after_ms: 1000,
             fail_every: 0,
+            write_timeout_every: 0,
             consistency_delay_ms: 0,
             write_limits: false,
             accept_tokens: Vec::new(),

@@ -32,9 +32,11 @@ pub struct App {
     throttle_every: u64,
     retry_after: String,
     fail_every: u64,
+    write_timeout_every: u64,
     write_limits: bool,
     accept_tokens: Vec<String>,
     counter: AtomicU64,
+    writes: AtomicU64,
     log: Mutex<Vec<Value>>,
     last_limited_write: Mutex<Option<Instant>>,
 }
@@ -54,9 +56,11 @@ impl App {
                 .trim_end_matches('.')
                 .to_string(),
             fail_every: config.fail_every,
+            write_timeout_every: config.write_timeout_every,
             write_limits: config.write_limits,
             accept_tokens: config.accept_tokens,
             counter: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             last_limited_write: Mutex::new(None),
         }
@@ -95,6 +99,26 @@ impl App {
             *last = Some(now);
         }
         None
+    }
+
+    /// The answer to a Graph operation once it was carried out: every Nth successful write is
+    /// answered 504 instead, though it took effect (`--write-timeout-every`).
+    pub fn after_write(&self, method: &str, path: &str, reply: Reply) -> Reply {
+        // getByIds is a read sent as POST.
+        let write = matches!(method, "POST" | "PATCH" | "PUT" | "DELETE")
+            && !path.to_ascii_lowercase().ends_with("getbyids");
+        if !write || self.write_timeout_every == 0 || !(200..300).contains(&reply.status) {
+            return reply;
+        }
+        let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        if n.is_multiple_of(self.write_timeout_every) {
+            return Reply::error(
+                504,
+                "GatewayTimeout",
+                "The gateway did not receive a timely response from the service.",
+            );
+        }
+        reply
     }
 
     fn principal(&self, header: Option<&str>) -> Result<Principal, Reply> {
@@ -241,7 +265,7 @@ fn route(
     if let Some(fault) = app.fault(method, graph_path) {
         return fault;
     }
-    graph::handle(
+    let reply = graph::handle(
         app,
         &principal,
         &Request {
@@ -251,7 +275,8 @@ fn route(
             headers,
             body,
         },
-    )
+    );
+    app.after_write(method, graph_path, reply)
 }
 
 fn token(app: &App, tenant: &str, headers: &HashMap<String, String>, body: &[u8]) -> Reply {
