@@ -5,6 +5,8 @@
 #
 # Exits 1 when steward fails (the job goes red and the issue is left alone), else 0: drift is
 # reported through the issue, not by failing the job.
+# Signs in as AZURE_CLIENT_ID_PLAN (the read-only app registration) when set, else as
+# AZURE_CLIENT_ID.
 # Needs: steward (or STEWARD=path), gh, GITHUB_REPOSITORY.
 set -uo pipefail
 
@@ -14,6 +16,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
+
+if [ -n "${AZURE_CLIENT_ID_PLAN:-}" ]; then
+  export AZURE_CLIENT_ID=$AZURE_CLIENT_ID_PLAN
+elif [ -z "${AZURE_CLIENT_ID:-}" ]; then
+  # The workflows pass an unset input as empty: unset, steward says the id is missing.
+  unset AZURE_CLIENT_ID
+fi
 
 "$steward" drift "$policies" --format markdown >"$work/drift.md"
 code=$?

@@ -8,7 +8,8 @@
 # in .github/workflows/) whose head commit is the PR's head and which lists the PR. Only that
 # run's `steward-plan-pr-N` artifact is taken; an artifact of that name from any other workflow,
 # event or commit is ignored. Prints the plan's path, or nothing when there is no plan to use;
-# that is not an error: the apply step then plans afresh. Sets `plan=PATH` in GITHUB_OUTPUT if
+# that is not an error here: the apply step then fails as it does for a stale plan (unless the
+# workflow's on-stale is replan). Sets `plan=PATH` in GITHUB_OUTPUT if
 # set. Whatever it downloads, `steward apply --plan` applies only if it is the plan steward makes
 # again from the merged files and the tenant.
 # Needs: gh (GH_TOKEN with actions: read, pull-requests: read), GITHUB_REPOSITORY.
@@ -34,8 +35,9 @@ output() {
   fi
 }
 
-afresh() {
-  echo "$1: planning afresh." >&2
+# No reviewed plan: say why and let the apply step decide (it refuses unless on-stale: replan).
+no_plan() {
+  echo "$1: no reviewed plan." >&2
   output ""
   exit 0
 }
@@ -43,12 +45,12 @@ afresh() {
 pr=$(gh api "repos/$repo/commits/$sha/pulls" \
   --jq '[.[] | select(.merged_at != null)] | first | select(. != null) | "\(.number) \(.head.sha)"')
 if [ -z "$pr" ]; then
-  afresh "No merged pull request for $sha"
+  no_plan "No merged pull request for $sha"
 fi
 number=${pr%% *}
 head_sha=${pr#* }
 if ! [[ $number =~ ^[0-9]+$ && $head_sha =~ ^[0-9a-f]{40}$ ]]; then
-  afresh "GitHub gave an unexpected pull request ($pr)"
+  no_plan "GitHub gave an unexpected pull request ($pr)"
 fi
 name="steward-plan-pr-$number"
 
@@ -62,7 +64,7 @@ run_id=$(gh api "repos/$repo/actions/workflows/$workflow/runs?event=pull_request
                    and any(.pull_requests[]?; .number == $number))]
         | max_by(.run_number) | select(. != null) | .id")
 if [ -z "$run_id" ]; then
-  afresh "No successful run of .github/workflows/$workflow for #$number at its last commit $head_sha"
+  no_plan "No successful run of .github/workflows/$workflow for #$number at its last commit $head_sha"
 fi
 
 artifact=$(gh api "repos/$repo/actions/runs/$run_id/artifacts?name=$name" \
@@ -71,13 +73,13 @@ artifact=$(gh api "repos/$repo/actions/runs/$run_id/artifacts?name=$name" \
                    and .workflow_run.id == $run_id and .workflow_run.head_sha == \"$head_sha\")]
         | first | select(. != null) | .id")
 if [ -z "$artifact" ]; then
-  afresh "Run $run_id of $workflow has no unexpired $name artifact"
+  no_plan "Run $run_id of $workflow has no unexpired $name artifact"
 fi
 
 mkdir -p "$dest"
 gh run download "$run_id" --repo "$repo" --name "$name" --dir "$dest"
 if [ ! -f "$dest/plan.json" ]; then
-  afresh "Artifact $name of run $run_id holds no plan.json"
+  no_plan "Artifact $name of run $run_id holds no plan.json"
 fi
 echo "Using the plan reviewed on #$number (run $run_id of $workflow)." >&2
 echo "$dest/plan.json"

@@ -5,10 +5,16 @@
 # usage: pr-plan.sh PR_NUMBER [POLICY_PATH]
 #
 # Exits 1 when validation or planning fails, so the check goes red; the comment then says why.
-# With FORK=true only validation runs: GitHub gives pull requests from forks neither an OIDC
-# token nor a token that may comment, so there is no way to sign in to the tenant.
-# Writes the saved plan to PLAN_OUT (default plan.json) for the apply-on-merge workflow.
-# Needs: steward (or STEWARD=path), gh and GITHUB_REPOSITORY unless FORK=true.
+# A pull request from another repository (a fork) gets validation only: GitHub gives it neither
+# an OIDC token nor a token that may comment, so there is no way to sign in to the tenant. It is
+# told apart by the event (GITHUB_EVENT_PATH): the head repository's full name differs from the
+# base's. (`head.repo.fork` would not do: it is true for every pull request in a repository that
+# is itself a fork.) Sets `fork=true|false` in GITHUB_OUTPUT, for the upload of the plan.
+# Writes the saved plan to PLAN_OUT (default plan.json) for the apply-on-merge workflow, and
+# removes any file of that name first, so that a failed plan leaves nothing to upload.
+# Signs in as AZURE_CLIENT_ID_PLAN (the read-only app registration) when set, else as
+# AZURE_CLIENT_ID.
+# Needs: steward (or STEWARD=path), jq; gh and GITHUB_REPOSITORY unless from a fork.
 set -uo pipefail
 
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
@@ -23,6 +29,31 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
+
+if [ -n "${AZURE_CLIENT_ID_PLAN:-}" ]; then
+  export AZURE_CLIENT_ID=$AZURE_CLIENT_ID_PLAN
+elif [ -z "${AZURE_CLIENT_ID:-}" ]; then
+  # The workflows pass an unset input as empty: unset, steward says the id is missing.
+  unset AZURE_CLIENT_ID
+fi
+
+# Outside a pull_request event (run by hand) there is no head repository: not a fork. A head
+# repository that was deleted (null) is a fork's.
+fork=false
+if [ -n "${GITHUB_EVENT_PATH:-}" ]; then
+  if ! fork=$(jq -r '
+      if .pull_request == null then false
+      else ((.pull_request.head.repo.full_name // "") | ascii_downcase)
+        != (.pull_request.base.repo.full_name | ascii_downcase)
+      end' "$GITHUB_EVENT_PATH"); then
+    echo "::error::cannot read the pull request event $GITHUB_EVENT_PATH"
+    exit 1
+  fi
+fi
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+  echo "fork=$fork" >>"$GITHUB_OUTPUT"
+fi
+rm -f -- "$plan_out"
 
 summary() {
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
@@ -54,13 +85,13 @@ if [ "$validate" -ne 0 ]; then
   echo "::error::steward validate found errors in $policies"
   failure_body "validation failed" "\`steward validate\` found errors; nothing was planned." "$work/validate.txt"
   summary "$work/body.md"
-  if [ "${FORK:-false}" != true ]; then
+  if [ "$fork" != true ]; then
     "$here/pr-comment.sh" "$pr" "$work/body.md" || echo "::warning::could not post the PR comment"
   fi
   exit 1
 fi
 
-if [ "${FORK:-false}" = true ]; then
+if [ "$fork" = true ]; then
   note="This pull request comes from a fork. GitHub gives workflows on fork pull requests no OIDC token (id-token: write) and a read-only GITHUB_TOKEN, so steward cannot sign in to the tenant: only validation ran. To see the plan, a maintainer can push the branch to this repository."
   echo "::notice title=steward: validation only::$note"
   {

@@ -70,14 +70,16 @@ fi
 if [ -n "$jq_expr" ]; then jq -r "$jq_expr" "$fixture"; else cat "$fixture"; fi
 "#;
 
-/// Records its arguments as one JSON line; exits and prints per subcommand as the test says
-/// (`FAKE_STEWARD_<SUB>_RC`, `_OUT`, `_ERR`; `apply --plan` is `APPLY_PLAN`). Writes a plan file
-/// for `--out`.
+/// Records its arguments as one JSON line, and the client id it would sign in as
+/// (`AZURE_CLIENT_ID`, `-` when unset) as a line of `FAKE_STEWARD_LOG.client-id`; exits and
+/// prints per subcommand as the test says (`FAKE_STEWARD_<SUB>_RC`, `_OUT`, `_ERR`;
+/// `apply --plan` is `APPLY_PLAN`). Writes a plan file for `--out`.
 const FAKE_STEWARD: &str = r#"#!/usr/bin/env bash
 set -uo pipefail
 args='[]'
 for arg in "$@"; do args=$(jq -c --arg a "$arg" '. + [$a]' <<<"$args"); done
 echo "$args" >>"$FAKE_STEWARD_LOG"
+echo "${AZURE_CLIENT_ID--}" >>"$FAKE_STEWARD_LOG.client-id"
 key=$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')
 prev=
 for arg in "$@"; do
@@ -101,6 +103,8 @@ struct Run {
     gh: Vec<Value>,
     /// Every `steward` invocation's arguments.
     steward: Vec<Vec<String>>,
+    /// The `AZURE_CLIENT_ID` of every `steward` invocation (`-` when unset).
+    client_ids: Vec<String>,
 }
 
 struct Harness {
@@ -192,6 +196,19 @@ impl Harness {
             .env_remove("GITHUB_RUN_ID")
             .env_remove("STEWARD")
             .env_remove("FORK");
+        // What the workflows set and a CI machine may have: each test sets its own.
+        for name in [
+            "GITHUB_EVENT_PATH",
+            "GITHUB_EVENT_NAME",
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_ID_PLAN",
+            "AZURE_CLIENT_ID_APPLY",
+            "ON_STALE",
+            "ENVIRONMENT",
+            "PLAN_OUT",
+        ] {
+            command.env_remove(name);
+        }
         for (k, v) in &self.env {
             command.env(k, v);
         }
@@ -211,6 +228,11 @@ impl Harness {
             steward: lines("steward.log")
                 .into_iter()
                 .map(|v| serde_json::from_value(v).unwrap())
+                .collect(),
+            client_ids: fs::read_to_string(self.path("steward.log.client-id"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
                 .collect(),
         }
     }
@@ -629,22 +651,134 @@ fn pr_plan_fails_the_check_on_validation_errors_and_says_so_in_the_comment() {
 }
 
 #[test]
-fn pr_plan_from_a_fork_validates_only_and_says_why() {
-    let h = Harness::new().env("FORK", "true");
-    let summary = h.file("summary.md", "");
-    let h = h.env("GITHUB_STEP_SUMMARY", &summary);
+fn pr_plan_from_another_repository_validates_only_and_says_why() {
+    for event in [
+        "pull-request-event-from-fork.json",
+        "pull-request-event-deleted-fork.json",
+    ] {
+        let h = Harness::new().env("GITHUB_EVENT_PATH", fixture(event).to_str().unwrap());
+        let summary = h.file("summary.md", "");
+        let output = h.file("github-output", "");
+        let h = h
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_OUTPUT", &output);
+        let run = h.run("pr-plan.sh", &["7"]);
+        run.assert_code(0);
+        assert_eq!(run.steward, [["validate", "policies"]], "{event}");
+        assert!(
+            run.gh.is_empty(),
+            "a fork's token may not comment: {:?}",
+            run.gh
+        );
+        assert!(run.stdout.contains("::notice"), "{}", run.stdout);
+        let note = fs::read_to_string(&summary).unwrap();
+        assert!(note.contains("from a fork"), "{note}");
+        assert!(note.contains("OIDC"), "{note}");
+        // The workflow uploads no plan for it.
+        assert_eq!(
+            fs::read_to_string(&output).unwrap(),
+            "fork=true\n",
+            "{event}"
+        );
+    }
+}
+
+#[test]
+fn pr_plan_in_a_repository_that_is_itself_a_fork_plans_its_own_pull_requests() {
+    // head.repo.fork is true here, as for every pull request in a forked repository; the head
+    // repository is the base repository, so this is no fork's pull request.
+    let h = Harness::new()
+        .route(
+            "GET",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comments-others.json",
+        )
+        .route(
+            "POST",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comment-created.json",
+        )
+        .env("FAKE_STEWARD_PLAN_OUT", PLAN_BODY.trim_end())
+        .env(
+            "GITHUB_EVENT_PATH",
+            fixture("pull-request-event-same-repository.json")
+                .to_str()
+                .unwrap(),
+        );
+    let output = h.file("github-output", "");
+    let h = h.env("GITHUB_OUTPUT", &output);
     let run = h.run("pr-plan.sh", &["7"]);
     run.assert_code(0);
-    assert_eq!(run.steward, [["validate", "policies"]]);
-    assert!(
-        run.gh.is_empty(),
-        "a fork's token may not comment: {:?}",
-        run.gh
+    assert_eq!(
+        run.steward,
+        [
+            vec!["validate", "policies"],
+            vec![
+                "plan",
+                "policies",
+                "--format",
+                "markdown",
+                "--out",
+                "plan.json"
+            ],
+        ]
     );
-    assert!(run.stdout.contains("::notice"), "{}", run.stdout);
-    let note = fs::read_to_string(&summary).unwrap();
-    assert!(note.contains("from a fork"), "{note}");
-    assert!(note.contains("OIDC"), "{note}");
+    assert_eq!(run.field_file(1), PLAN_BODY);
+    assert_eq!(fs::read_to_string(&output).unwrap(), "fork=false\n");
+}
+
+#[test]
+fn pr_plan_removes_a_plan_file_from_the_branch_so_a_failed_plan_uploads_nothing() {
+    let h = Harness::new()
+        .route(
+            "GET",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comments-others.json",
+        )
+        .route(
+            "POST",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comment-created.json",
+        )
+        .env("FAKE_STEWARD_VALIDATE_RC", "1");
+    h.file("plan.json", "{\"format_version\":1,\"planted\":true}");
+    let run = h.run("pr-plan.sh", &["7"]);
+    assert_eq!(run.code, 1);
+    assert!(!h.path("plan.json").exists());
+}
+
+#[test]
+fn pr_plan_and_drift_check_sign_in_with_the_plan_client_id_falling_back_to_the_shared_one() {
+    let h = Harness::new()
+        .route(
+            "GET",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comments-others.json",
+        )
+        .route(
+            "POST",
+            "repos/acme/policies/issues/7/comments",
+            "issue-comment-created.json",
+        )
+        .route("GET", ISSUES, "issues-none.json")
+        .env("FAKE_STEWARD_PLAN_OUT", PLAN_BODY.trim_end())
+        .env("AZURE_CLIENT_ID", "shared-app")
+        .env("AZURE_CLIENT_ID_APPLY", "write-app")
+        .env("AZURE_CLIENT_ID_PLAN", "read-only-app");
+    let run = h.run("pr-plan.sh", &["7"]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids, ["read-only-app", "read-only-app"]);
+    let run = h.run("drift-check.sh", &[]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids[2..], ["read-only-app"]);
+
+    let h = Harness::new()
+        .route("GET", ISSUES, "issues-none.json")
+        .env("AZURE_CLIENT_ID", "shared-app")
+        .env("AZURE_CLIENT_ID_APPLY", "write-app");
+    let run = h.run("drift-check.sh", &[]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids, ["shared-app"]);
 }
 
 #[test]
@@ -748,7 +882,7 @@ fn fetch_pr_plan_ignores_artifacts_of_other_workflows_events_commits_and_failed_
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains(&format!(
-            "No successful run of .github/workflows/steward-plan.yml for #7 at its last commit {HEAD}: planning afresh."
+            "No successful run of .github/workflows/steward-plan.yml for #7 at its last commit {HEAD}: no reviewed plan."
         )),
         "{}",
         run.stderr
@@ -757,7 +891,7 @@ fn fetch_pr_plan_ignores_artifacts_of_other_workflows_events_commits_and_failed_
 }
 
 #[test]
-fn fetch_pr_plan_plans_afresh_when_the_runs_plan_artifact_expired() {
+fn fetch_pr_plan_finds_no_plan_when_the_runs_plan_artifact_expired() {
     let h = Harness::new()
         .route("GET", &pulls(), "commit-pulls.json")
         .route(
@@ -806,7 +940,7 @@ fn fetch_pr_plan_looks_for_the_plan_workflow_the_caller_names() {
 }
 
 #[test]
-fn fetch_pr_plan_without_a_merged_pr_plans_afresh() {
+fn fetch_pr_plan_without_a_merged_pr_finds_no_plan() {
     let h = Harness::new().route("GET", &pulls(), "issue-comments-others.json");
     // A list without `merged_at` (here: not pull requests at all) has no merged PR.
     let run = h.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
@@ -829,13 +963,85 @@ fn apply_uses_the_reviewed_plan_when_it_is_fresh() {
     );
 }
 
+const STALE_TENANT: &str = "error: the saved plan is stale: sharepoint-settings changed in the tenant; conditional-access-policy \"CA008 Block legacy authentication\" no longer exists in the tenant; run `steward plan --out` again and review the new plan";
+
 #[test]
-fn apply_replans_when_the_reviewed_plan_is_stale() {
-    let h = Harness::new().env("FAKE_STEWARD_APPLY_PLAN_RC", "1").env(
-        "FAKE_STEWARD_APPLY_PLAN_ERR",
-        "error: the saved plan is stale: the tenant changed since it was made",
-    );
+fn apply_fails_without_applying_anything_when_the_reviewed_plan_is_stale() {
+    let h = Harness::new()
+        .env("FAKE_STEWARD_APPLY_PLAN_RC", "1")
+        .env("FAKE_STEWARD_APPLY_PLAN_ERR", STALE_TENANT);
     let plan = h.file("plan.json", "{}");
+    let summary = h.file("summary.md", "");
+    let h = h.env("GITHUB_STEP_SUMMARY", &summary);
+    let run = h.run("apply.sh", &["policies", &plan]);
+    assert_eq!(run.code, 1);
+    // Only the reviewed plan was tried: no fresh, unreviewed apply.
+    assert_eq!(
+        run.steward,
+        [["apply", "policies", "--plan", plan.as_str()]]
+    );
+    // What changed, in the annotation; steward's terminal advice left out.
+    assert!(
+        run.stdout.contains(
+            "::error title=the reviewed plan is stale::The reviewed plan is stale: sharepoint-settings changed in the tenant; conditional-access-policy \"CA008 Block legacy authentication\" no longer exists in the tenant. Nothing was applied."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("steward plan --out"), "{}", run.stdout);
+    // How to re-plan, in the job summary and the log.
+    let summary = fs::read_to_string(&summary).unwrap();
+    for text in [&summary, &run.stdout] {
+        assert!(text.contains("Re-run the pull request's plan"), "{text}");
+        assert!(
+            text.contains("*Actions → steward apply → Run workflow*"),
+            "{text}"
+        );
+        assert!(text.contains("approve"), "{text}");
+        assert!(text.contains("`on-stale: replan`"), "{text}");
+    }
+    assert!(
+        summary.starts_with("### steward apply: the reviewed plan is stale\n"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn apply_knows_a_stale_plan_by_its_stable_prefix_whatever_the_wording_after_it() {
+    for (err, said) in [
+        (
+            "error: the saved plan is stale: the policy files changed since it was made (policies); run `steward plan --out` again and review the new plan",
+            "::error title=the reviewed plan is stale::The reviewed plan is stale: the policy files changed since it was made (policies). Nothing was applied.",
+        ),
+        (
+            "Error: the saved plan is stale (made for tenant 72f988bf-86f1-41af-91ab-2d7cd011db47)",
+            "::error title=the reviewed plan is stale::The reviewed plan is stale: (made for tenant 72f988bf-86f1-41af-91ab-2d7cd011db47). Nothing was applied.",
+        ),
+        (
+            "error: the saved plan is stale",
+            "::error title=the reviewed plan is stale::The reviewed plan is stale. Nothing was applied.",
+        ),
+    ] {
+        let h = Harness::new()
+            .env("FAKE_STEWARD_APPLY_PLAN_RC", "1")
+            .env("FAKE_STEWARD_APPLY_PLAN_ERR", err);
+        let plan = h.file("plan.json", "{}");
+        let run = h.run("apply.sh", &["policies", &plan]);
+        assert_eq!(run.code, 1);
+        assert_eq!(run.steward.len(), 1, "{:?}", run.steward);
+        assert!(run.stdout.contains(said), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn apply_with_on_stale_replan_plans_again_and_says_it_applies_unreviewed() {
+    let h = Harness::new()
+        .env("FAKE_STEWARD_APPLY_PLAN_RC", "1")
+        .env("FAKE_STEWARD_APPLY_PLAN_ERR", STALE_TENANT)
+        .env("ON_STALE", "replan");
+    let plan = h.file("plan.json", "{}");
+    let summary = h.file("summary.md", "");
+    let h = h.env("GITHUB_STEP_SUMMARY", &summary);
     let run = h.run("apply.sh", &["policies", &plan]);
     run.assert_code(0);
     assert_eq!(
@@ -845,33 +1051,350 @@ fn apply_replans_when_the_reviewed_plan_is_stale() {
             vec!["apply", "policies", "--auto-approve"],
         ]
     );
-    assert!(run.stdout.contains("stale"), "{}", run.stdout);
-}
-
-#[test]
-fn apply_fails_loudly_on_a_partial_failure_without_replanning() {
-    let h = Harness::new().env("FAKE_STEWARD_APPLY_PLAN_RC", "1").env(
-        "FAKE_STEWARD_APPLY_PLAN_ERR",
-        "error: 1 of 3 changes failed: HTTP 403 Forbidden",
+    assert!(
+        run.stdout.contains(
+            "::warning title=steward applies an unreviewed plan::The reviewed plan is stale: sharepoint-settings changed in the tenant"
+        ),
+        "{}",
+        run.stdout
     );
-    let plan = h.file("plan.json", "{}");
-    let run = h.run("apply.sh", &["policies", &plan]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.steward.len(), 1, "no second apply: {:?}", run.steward);
-    assert!(run.stdout.contains("::error"), "{}", run.stdout);
+    let summary = fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("### steward apply: applying an unreviewed plan\n"),
+        "{summary}"
+    );
 }
 
 #[test]
-fn apply_without_a_reviewed_plan_plans_afresh_and_fails_when_that_fails() {
+fn apply_does_not_replan_on_a_partial_failure_even_with_on_stale_replan() {
+    for on_stale in ["fail", "replan"] {
+        let h = Harness::new()
+            .env("ON_STALE", on_stale)
+            .env("FAKE_STEWARD_APPLY_PLAN_RC", "1")
+            .env(
+                "FAKE_STEWARD_APPLY_PLAN_ERR",
+                "error: 1 of 3 changes failed: HTTP 403 Forbidden",
+            );
+        let plan = h.file("plan.json", "{}");
+        let run = h.run("apply.sh", &["policies", &plan]);
+        assert_eq!(run.code, 1);
+        assert_eq!(run.steward.len(), 1, "no second apply: {:?}", run.steward);
+        assert!(
+            run.stdout
+                .contains("::error title=steward apply failed::steward apply --plan exited 1."),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn apply_without_a_reviewed_plan_fails_unless_on_stale_is_replan() {
     let h = Harness::new();
+    let run = h.run("apply.sh", &["policies", ""]);
+    assert_eq!(run.code, 1);
+    assert!(run.steward.is_empty(), "{:?}", run.steward);
+    assert!(
+        run.stdout
+            .contains("::error title=no reviewed plan::No reviewed plan was found for this commit"),
+        "{}",
+        run.stdout
+    );
+    let run = h.run("apply.sh", &["policies", "no-such-plan.json"]);
+    assert_eq!(run.code, 1);
+    assert!(run.steward.is_empty(), "{:?}", run.steward);
+
+    let h = Harness::new().env("ON_STALE", "replan");
     let run = h.run("apply.sh", &["policies", ""]);
     run.assert_code(0);
     assert_eq!(run.steward, [["apply", "policies", "--auto-approve"]]);
+    assert!(run.stdout.contains("::warning"), "{}", run.stdout);
 
-    let h = Harness::new().env("FAKE_STEWARD_APPLY_RC", "1");
+    let h = Harness::new()
+        .env("ON_STALE", "replan")
+        .env("FAKE_STEWARD_APPLY_RC", "1");
     let run = h.run("apply.sh", &["policies"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("::error"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("::error title=steward apply failed::steward apply --auto-approve exited 1."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn apply_run_by_hand_does_not_suggest_re_running_a_pull_request() {
+    let h = Harness::new()
+        .env("GITHUB_EVENT_NAME", "workflow_dispatch")
+        .env("FAKE_STEWARD_APPLY_PLAN_RC", "1")
+        .env("FAKE_STEWARD_APPLY_PLAN_ERR", STALE_TENANT);
+    let plan = h.file("plan.json", "{}");
+    let run = h.run("apply.sh", &["policies", &plan]);
+    assert_eq!(run.code, 1);
+    assert!(
+        !run.stdout.contains("pull request's plan"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Run workflow"), "{}", run.stdout);
+}
+
+#[test]
+fn apply_refuses_an_unknown_on_stale_value_before_running_steward() {
+    let h = Harness::new().env("ON_STALE", "apply-anyway");
+    let plan = h.file("plan.json", "{}");
+    let run = h.run("apply.sh", &["policies", &plan]);
+    assert_eq!(run.code, 64);
+    assert!(run.steward.is_empty(), "{:?}", run.steward);
+    assert!(
+        run.stdout
+            .contains("on-stale must be fail or replan, not 'apply-anyway'"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn apply_signs_in_with_the_apply_client_id_falling_back_to_the_shared_one() {
+    let h = Harness::new()
+        .env("AZURE_CLIENT_ID", "shared-app")
+        .env("AZURE_CLIENT_ID_PLAN", "read-only-app")
+        .env("AZURE_CLIENT_ID_APPLY", "write-app");
+    let plan = h.file("plan.json", "{}");
+    let run = h.run("apply.sh", &["policies", &plan]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids, ["write-app"]);
+
+    let h = Harness::new()
+        .env("AZURE_CLIENT_ID", "shared-app")
+        .env("AZURE_CLIENT_ID_PLAN", "read-only-app");
+    let plan = h.file("plan.json", "{}");
+    let run = h.run("apply.sh", &["policies", &plan]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids, ["shared-app"]);
+
+    // Neither set (a workflow passes unset inputs as empty): unset, so steward says it is missing.
+    let h = Harness::new()
+        .env("AZURE_CLIENT_ID", "")
+        .env("AZURE_CLIENT_ID_APPLY", "");
+    let plan = h.file("plan.json", "{}");
+    let run = h.run("apply.sh", &["policies", &plan]);
+    run.assert_code(0);
+    assert_eq!(run.client_ids, ["-"]);
+}
+
+// ---- plan-for-approval.sh -----------------------------------------------------------------
+
+const ENVIRONMENT: &str = "repos/acme/policies/environments/steward-apply";
+
+#[test]
+fn plan_for_approval_plans_and_shows_the_plan_for_the_environments_reviewers() {
+    let h = Harness::new()
+        .route("GET", ENVIRONMENT, "environment-with-reviewers.json")
+        .env("ENVIRONMENT", "steward-apply")
+        .env("AZURE_CLIENT_ID", "shared-app")
+        .env("AZURE_CLIENT_ID_PLAN", "read-only-app")
+        .env("FAKE_STEWARD_PLAN_RC", "2")
+        .env("FAKE_STEWARD_PLAN_OUT", PLAN_BODY.trim_end());
+    let summary = h.file("summary.md", "");
+    let output = h.file("github-output", "");
+    let h = h
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output);
+    let run = h.run("plan-for-approval.sh", &["policies"]);
+    run.assert_code(0);
+    assert_eq!(run.calls(), [format!("GET {ENVIRONMENT}")]);
+    assert_eq!(
+        run.steward,
+        [[
+            "plan",
+            "policies",
+            "--format",
+            "markdown",
+            "--out",
+            "plan.json",
+            "--detailed-exitcode"
+        ]]
+    );
+    assert_eq!(run.client_ids, ["read-only-app"]);
+    assert!(h.path("plan.json").exists(), "the plan is kept for upload");
+    assert_eq!(fs::read_to_string(&output).unwrap(), "changes=true\n");
+    let summary = fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with(PLAN_BODY), "{summary}");
+    assert!(
+        summary.contains("waits for approval in the environment `steward-apply`"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn plan_for_approval_with_no_changes_leaves_nothing_to_approve() {
+    let h = Harness::new()
+        .route("GET", ENVIRONMENT, "environment-with-reviewers.json")
+        .env("ENVIRONMENT", "steward-apply")
+        .env("FAKE_STEWARD_PLAN_RC", "0");
+    let output = h.file("github-output", "");
+    let h = h.env("GITHUB_OUTPUT", &output);
+    let run = h.run("plan-for-approval.sh", &[]);
+    run.assert_code(0);
+    assert_eq!(fs::read_to_string(&output).unwrap(), "changes=false\n");
+    assert!(run.stdout.contains("nothing to approve"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_for_approval_refuses_to_plan_without_an_environment_with_required_reviewers() {
+    // No environment; one without reviewers; one that does not exist (the API answers 404).
+    let cases: [(Option<&str>, &str); 3] = [
+        (None, "has no environment input"),
+        (
+            Some("environment-without-reviewers.json"),
+            "The environment steward-apply has no required reviewers.",
+        ),
+        (None, "The environment steward-apply could not be read"),
+    ];
+    for (i, (route, said)) in cases.into_iter().enumerate() {
+        let mut h = Harness::new();
+        if let Some(fixture) = route {
+            h = h.route("GET", ENVIRONMENT, fixture);
+        }
+        if i > 0 {
+            h = h.env("ENVIRONMENT", "steward-apply");
+        }
+        let run = h.run("plan-for-approval.sh", &[]);
+        assert_eq!(run.code, 1, "{said}");
+        assert!(run.steward.is_empty(), "nothing planned: {:?}", run.steward);
+        assert!(
+            run.stdout
+                .contains("::error title=steward needs an approval environment::"),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(said), "{}", run.stdout);
+    }
+
+    // on-stale: replan accepts unreviewed applies: no environment needed.
+    let h = Harness::new()
+        .env("ON_STALE", "replan")
+        .env("FAKE_STEWARD_PLAN_RC", "2");
+    let run = h.run("plan-for-approval.sh", &[]);
+    run.assert_code(0);
+    assert!(run.gh.is_empty(), "{:?}", run.gh);
+    assert_eq!(run.steward.len(), 1);
+}
+
+#[test]
+fn plan_for_approval_url_encodes_the_environment_and_fails_when_the_plan_fails() {
+    let h = Harness::new()
+        .route(
+            "GET",
+            "repos/acme/policies/environments/m365%20production",
+            "environment-with-reviewers.json",
+        )
+        .env("ENVIRONMENT", "m365 production")
+        .env("FAKE_STEWARD_PLAN_RC", "1");
+    let run = h.run("plan-for-approval.sh", &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.steward.len(), 1);
+    assert!(
+        run.stdout.contains("::error::steward plan failed (exit 1)"),
+        "{}",
+        run.stdout
+    );
+}
+
+// ---- the workflows and the examples --------------------------------------------------------
+
+fn repo_file(path: &str) -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// The trimmed lines of a workflow, comments left out.
+fn yaml_lines(path: &str) -> Vec<String> {
+    repo_file(path)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_examples_pass_a_read_only_client_id_for_plans_and_drift_and_a_writing_one_for_apply() {
+    let fallback = "client-id: ${{ vars.AZURE_CLIENT_ID }}".to_owned();
+    let plan = "plan-client-id: ${{ vars.AZURE_CLIENT_ID_PLAN }}".to_owned();
+    let apply = "apply-client-id: ${{ vars.AZURE_CLIENT_ID_APPLY }}".to_owned();
+    for (example, ids) in [
+        ("examples/github/plan.yml", vec![&plan, &fallback]),
+        ("examples/github/drift.yml", vec![&plan, &fallback]),
+        ("examples/github/apply.yml", vec![&apply, &plan, &fallback]),
+    ] {
+        let lines = yaml_lines(example);
+        let passed: Vec<&String> = lines.iter().filter(|l| l.contains("client-id:")).collect();
+        assert_eq!(passed, ids, "{example}");
+    }
+}
+
+#[test]
+fn the_reusable_workflows_hand_each_job_its_roles_client_id() {
+    for (workflow, envs) in [
+        (
+            ".github/workflows/steward-plan.yml",
+            vec!["AZURE_CLIENT_ID_PLAN: ${{ inputs.plan-client-id }}"],
+        ),
+        (
+            ".github/workflows/steward-drift.yml",
+            vec!["AZURE_CLIENT_ID_PLAN: ${{ inputs.plan-client-id }}"],
+        ),
+        (
+            ".github/workflows/steward-apply.yml",
+            vec![
+                "AZURE_CLIENT_ID_PLAN: ${{ inputs.plan-client-id }}",
+                "AZURE_CLIENT_ID_APPLY: ${{ inputs.apply-client-id }}",
+            ],
+        ),
+    ] {
+        let lines = yaml_lines(workflow);
+        let ids: Vec<&str> = lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with("AZURE_CLIENT_ID_"))
+            .collect();
+        assert_eq!(ids, envs, "{workflow}");
+        // The shared id stays, as the fallback of one app registration for everything.
+        assert!(
+            lines.contains(&"AZURE_CLIENT_ID: ${{ inputs.client-id }}".to_owned()),
+            "{workflow}"
+        );
+    }
+}
+
+#[test]
+fn the_plan_workflow_tells_forks_apart_by_full_name_and_never_uploads_their_plan() {
+    let workflow = repo_file(".github/workflows/steward-plan.yml");
+    assert!(!workflow.contains("head.repo.fork"), "{workflow}");
+    assert!(!workflow.contains("FORK:"), "{workflow}");
+    let lines = yaml_lines(".github/workflows/steward-plan.yml");
+    assert!(
+        lines.contains(
+            &"if: always() && steps.plan.outputs.fork == 'false' && github.event.pull_request.head.repo.full_name == github.repository"
+                .to_owned()
+        ),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn the_apply_workflow_fails_on_a_stale_plan_unless_told_to_replan() {
+    let lines = yaml_lines(".github/workflows/steward-apply.yml");
+    let at = lines.iter().position(|l| l == "on-stale:").unwrap();
+    assert_eq!(lines[at + 2], "type: string");
+    assert_eq!(lines[at + 3], "default: fail");
+    assert!(lines.contains(&"ON_STALE: ${{ inputs.on-stale }}".to_owned()));
+    assert!(
+        yaml_lines("examples/github/apply.yml").contains(&"on-stale: fail".to_owned()),
+        "the example says what it chose"
+    );
 }
 
 // ---- package.sh and release.sh -------------------------------------------------------------

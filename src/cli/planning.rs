@@ -2,7 +2,7 @@
 //! declared references, and compute the plan.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -247,16 +247,130 @@ pub fn drift_risks(planned: &Planned) -> Vec<crate::model::plan::Risk> {
     risks
 }
 
-/// A hash of the policy files (names and contents), to tell whether they changed since a plan.
+/// A hash of the policy files — each one's path relative to its repository root, and its
+/// contents — to tell whether they changed since a plan was made.
+///
+/// The path is normalised so that a plan made from `policies` applies from `./policies/`, from
+/// an absolute path or from another clone: the root is the git top-level above the file (the
+/// nearest directory holding `.git`), else the current directory.
 pub fn files_hash(loaded: &Loaded) -> String {
+    let cwd = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+    let mut files: Vec<(String, &str)> = loaded
+        .files
+        .iter()
+        .map(|f| {
+            (
+                hashed_path(Path::new(&f.name), cwd.as_deref()),
+                f.text.as_str(),
+            )
+        })
+        .collect();
+    files.sort();
     let mut hasher = Sha256::new();
-    let mut files: Vec<_> = loaded.files.iter().collect();
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    for f in files {
-        hasher.update(f.name.as_bytes());
+    for (path, text) in files {
+        hasher.update(path.as_bytes());
         hasher.update([0]);
-        hasher.update(f.text.as_bytes());
+        hasher.update(text.as_bytes());
         hasher.update([0]);
     }
     hex::encode(hasher.finalize())
+}
+
+/// A file's path as [`files_hash`] hashes it: relative to its repository root (else to `cwd`),
+/// `/`-separated, with `.` and `..` resolved.
+fn hashed_path(path: &Path, cwd: Option<&Path>) -> String {
+    // A file that was read exists; should it vanish meanwhile, its spelling is all there is.
+    let Ok(full) = path.canonicalize() else {
+        return slashed(path);
+    };
+    let root = full
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())
+        .or(cwd);
+    let relative = root
+        .and_then(|root| full.strip_prefix(root).ok())
+        .unwrap_or(&full);
+    slashed(relative)
+}
+
+/// The path's normal components joined with `/`, whatever the platform's separator.
+fn slashed(path: &Path) -> String {
+    path.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_with_policies(dir: &Path, text: &str) {
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::create_dir_all(dir.join("policies/ca")).unwrap();
+        std::fs::write(dir.join("policies/ca/mfa.kdl"), text).unwrap();
+        std::fs::write(dir.join("policies/sharing.kdl"), "sharepoint-settings {}\n").unwrap();
+    }
+
+    fn hash(path: PathBuf) -> String {
+        files_hash(&config::load(&[path]))
+    }
+
+    const MFA: &str = "conditional-access-policy \"MFA\" {\n    state enabled\n}\n";
+
+    #[test]
+    fn every_spelling_of_the_policy_directory_hashes_the_same() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        repo_with_policies(root, MFA);
+        let plain = hash(root.join("policies"));
+        assert_eq!(hash(root.join("policies/")), plain);
+        assert_eq!(hash(root.join("./policies/")), plain);
+        assert_eq!(hash(root.join("policies/ca/../../policies")), plain);
+        // Another clone of the same repository: only the path inside it counts.
+        let other = tempfile::tempdir().unwrap();
+        repo_with_policies(other.path(), MFA);
+        assert_eq!(hash(other.path().join("policies")), plain);
+    }
+
+    #[test]
+    fn a_changed_or_moved_file_changes_the_hash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        repo_with_policies(root, MFA);
+        let before = hash(root.join("policies"));
+        std::fs::write(
+            root.join("policies/ca/mfa.kdl"),
+            MFA.replace("enabled", "disabled"),
+        )
+        .unwrap();
+        assert_ne!(hash(root.join("policies")), before);
+        std::fs::write(root.join("policies/ca/mfa.kdl"), MFA).unwrap();
+        assert_eq!(hash(root.join("policies")), before);
+        std::fs::rename(
+            root.join("policies/ca/mfa.kdl"),
+            root.join("policies/mfa.kdl"),
+        )
+        .unwrap();
+        assert_ne!(hash(root.join("policies")), before);
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_nearest_git_top_level() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        repo_with_policies(root, MFA);
+        let file = root.join("policies/ca/mfa.kdl");
+        assert_eq!(hashed_path(&file, None), "policies/ca/mfa.kdl");
+        // No repository: relative to the current directory, else absolute.
+        std::fs::remove_dir(root.join(".git")).unwrap();
+        let canonical = root.canonicalize().unwrap();
+        assert_eq!(hashed_path(&file, Some(&canonical)), "policies/ca/mfa.kdl");
+        assert_eq!(
+            hashed_path(Path::new("./no/such/./file.kdl"), None),
+            "no/such/file.kdl"
+        );
+    }
 }
