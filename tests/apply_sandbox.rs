@@ -580,3 +580,84 @@ async fn on_a_terminal_apply_asks_and_only_yes_applies() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_shows_guards_and_saves_the_report_only_state_it_creates() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    // Blocks everyone, the break-glass accounts included: only staging makes it safe.
+    scratch.write(
+        "staged/policy.kdl",
+        r#"emergency-access {
+    user "breakglass1@contoso.onmicrosoft.com"
+    user "breakglass2@contoso.onmicrosoft.com"
+}
+conditional-access-policy "Block everyone (pilot)" {
+    state enabled
+    conditions {
+        users { include-users All }
+        applications { include-applications All }
+    }
+    grant-controls { built-in-controls block }
+}
+"#,
+    );
+    let refused = run(scratch.path(), &["apply", "staged", "--auto-approve"], &url).await;
+    assert_eq!(refused.code, 1, "enforced, it would lock everyone out");
+
+    let planned = run(
+        scratch.path(),
+        &["plan", "staged", "--stage", "--out", "staged.json"],
+        &url,
+    )
+    .await;
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(
+        planned
+            .stdout
+            .lines()
+            .any(|l| {
+                l.trim_start().starts_with("+ state")
+            && l.ends_with(
+                "= \"enabledForReportingButNotEnforced\"  # staged: created report-only by --stage"
+            )
+            }),
+        "{}",
+        planned.stdout
+    );
+    let saved = std::fs::read_to_string(scratch.path().join("staged.json")).unwrap_or_default();
+    let saved: Value = serde_json::from_str(&saved).expect("JSON");
+    let change = &saved["plan"]["resources"][0];
+    assert_eq!(
+        change["after"]["state"],
+        "enabledForReportingButNotEnforced"
+    );
+    assert_eq!(change["staged"], true);
+
+    let unstaged = run(
+        scratch.path(),
+        &["apply", "staged", "--plan", "staged.json"],
+        &url,
+    )
+    .await;
+    assert_eq!(
+        unstaged.code, 1,
+        "a staged plan is not what an unstaged apply writes: {}",
+        unstaged.stdout
+    );
+    let applied = run(
+        scratch.path(),
+        &["apply", "staged", "--stage", "--plan", "staged.json"],
+        &url,
+    )
+    .await;
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let policy = ca_policies(&url)
+        .await
+        .into_iter()
+        .find(|p| p["displayName"] == "Block everyone (pilot)")
+        .expect("created");
+    assert_eq!(policy["state"], "enabledForReportingButNotEnforced");
+    sandbox.shutdown().await;
+}

@@ -570,6 +570,7 @@ fn markdown_stays_within_the_limit_even_when_the_summary_alone_is_too_long() {
             changes: Vec::<FieldChange>::new(),
             unchanged: 0,
             ignored: Vec::new(),
+            staged: false,
         })
         .collect();
     let plan = Plan {

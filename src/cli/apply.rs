@@ -39,7 +39,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Create new Conditional Access policies report-only, whatever their declared state, to
-    /// watch their effect before enforcing them.
+    /// watch their effect before enforcing them. The plan shown (and a saved plan, made with
+    /// `plan --stage`) shows the staged state; a report-only policy locks nobody out.
     #[arg(long)]
     pub stage: bool,
     /// The journal: every write is appended as JSON lines (started, then its outcome). Read at
@@ -304,7 +305,11 @@ async fn apply(
     }
     // Saved or not, what is applied (and guarded) is the plan made now from the files and the
     // tenant: a saved plan can only confirm it.
-    let planned = planning::compute(client, loaded, &options).await?;
+    let mut planned = planning::compute(client, loaded, &options).await?;
+    if args.stage {
+        // What is shown, approved, compared with a saved plan and guarded is what is written.
+        planning::stage(&mut planned);
+    }
 
     // The lockout guard: before anything is printed as if it could be applied.
     let risks = lockout_risks(&planned.desired);
@@ -631,6 +636,7 @@ mod tests {
             changes: Vec::new(),
             unchanged: 0,
             ignored: Vec::new(),
+            staged: false,
         }
     }
 

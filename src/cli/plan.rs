@@ -41,6 +41,10 @@ pub struct Args {
     /// Most objects the plan may delete inside prune scopes; a plan deleting more fails.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub max_deletes: usize,
+    /// Plan as `steward apply --stage` will apply: new Conditional Access policies created
+    /// report-only. A plan saved with it is applied with `apply --stage --plan`.
+    #[arg(long)]
+    pub stage: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -186,7 +190,10 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let (planned, origin) = super::runtime()?.block_on(async {
         let target = args.target.connect().await?;
         let result = async {
-            let planned = planning::compute(&target.client, &loaded, &options).await?;
+            let mut planned = planning::compute(&target.client, &loaded, &options).await?;
+            if args.stage {
+                planning::stage(&mut planned);
+            }
             let origin = match &args.out {
                 Some(_) => Some(origin(&target.client).await?),
                 None => None,

@@ -218,6 +218,12 @@ pub async fn compute(
     })
 }
 
+/// `--stage`: the plan (and the configuration the guards judge) with every new Conditional
+/// Access policy report-only, as apply will create it.
+pub fn stage(planned: &mut Planned) {
+    reconcile::plan::stage(&mut planned.plan, &mut planned.desired);
+}
+
 /// The risks of what changed outside steward: the plan's changes read the other way, and
 /// lockouts made in the tenant by policies nobody declares.
 pub fn drift_risks(planned: &Planned) -> Vec<crate::model::plan::Risk> {

@@ -66,6 +66,10 @@ pub struct ResourceChange {
     /// Settings that differ but that the declaration's `ignore-changes` leaves to others.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
+    /// Created report-only by `--stage`, whatever the declared state (`after` shows the staged
+    /// state).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
 }
 
 /// Which way a risky change runs.

@@ -256,6 +256,7 @@ mod tests {
             changes: Vec::new(),
             unchanged: 0,
             ignored: Vec::new(),
+            staged: false,
         }
     }
 

@@ -313,6 +313,7 @@ pub fn plan(
                     changes: d.changes,
                     unchanged: d.unchanged,
                     ignored: d.ignored,
+                    staged: false,
                 });
             }
             None => resources.push(ResourceChange {
@@ -326,6 +327,7 @@ pub fn plan(
                 changes: Vec::new(),
                 unchanged: 0,
                 ignored: Vec::new(),
+                staged: false,
             }),
         }
     }
@@ -358,6 +360,7 @@ pub fn plan(
                 changes: Vec::new(),
                 unchanged: 0,
                 ignored: Vec::new(),
+                staged: false,
             });
         } else {
             unmanaged.push(Unmanaged {
@@ -400,6 +403,33 @@ pub fn plan(
         orphans: Vec::new(),
         summary,
     })
+}
+
+/// The state `--stage` gives new Conditional Access policies.
+pub const STAGED_STATE: &str = "enabledForReportingButNotEnforced";
+
+/// `--stage`: every Conditional Access policy the plan creates is created report-only, so that
+/// its effect can be watched before it is enforced. The plan then shows (and the guards judge)
+/// what apply will really write.
+pub fn stage(plan: &mut Plan, desired: &mut Desired) {
+    let mut staged_names = Vec::new();
+    for change in &mut plan.resources {
+        if change.kind != Kind::ConditionalAccessPolicy || change.action != Action::Create {
+            continue;
+        }
+        if let Some(Value::Object(after)) = &mut change.after {
+            after.insert("state".into(), Value::String(STAGED_STATE.into()));
+        }
+        change.staged = true;
+        staged_names.extend(change.name.clone());
+    }
+    for policy in &mut desired.conditional_access_policies {
+        if staged_names.contains(&policy.display_name) {
+            policy.state =
+                crate::model::conditional_access::PolicyState::EnabledForReportingButNotEnforced;
+        }
+    }
+    plan.risks = risk::assess(&plan.resources, crate::model::plan::Direction::Apply);
 }
 
 fn order(kind: Kind) -> usize {

@@ -167,6 +167,9 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 if sign == '-' && !drift {
                     rest.push_str(" -> null");
                 }
+                if change.staged && path == "state" {
+                    rest.push_str("  # staged: created report-only by --stage");
+                }
                 lines.push(Line::Aligned {
                     sign,
                     key: path,
