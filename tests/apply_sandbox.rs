@@ -614,15 +614,12 @@ conditional-access-policy "Block everyone (pilot)" {
     .await;
     assert_eq!(planned.code, 0, "{}", planned.stderr);
     assert!(
-        planned
-            .stdout
-            .lines()
-            .any(|l| {
-                l.trim_start().starts_with("+ state")
+        planned.stdout.lines().any(|l| {
+            l.trim_start().starts_with("+ state")
             && l.ends_with(
                 "= \"enabledForReportingButNotEnforced\"  # staged: created report-only by --stage"
             )
-            }),
+        }),
         "{}",
         planned.stdout
     );

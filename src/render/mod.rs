@@ -84,10 +84,10 @@ impl Names {
         if is_guid(text)
             && let Some(noun) = self.orphans.get(&text.to_ascii_lowercase())
         {
-            return format!("<deleted {} {}>", printable(noun), short_id(text));
+            return format!("<deleted {} {}>", printable(noun), self.short(text));
         }
         match self.get(text).filter(|_| is_guid(text)) {
-            Some(name) => format!("{} ({})", printable(name), short_id(text)),
+            Some(name) => format!("{} ({})", printable(name), self.short(text)),
             None => text.to_string(),
         }
     }
@@ -145,11 +145,32 @@ fn is_guid(text: &str) -> bool {
         })
 }
 
-/// The first eight characters of an id and an ellipsis.
-fn short_id(id: &str) -> String {
-    match id.char_indices().nth(8) {
-        Some((cut, _)) => format!("{}…", &id[..cut]),
-        None => id.to_string(),
+impl Names {
+    /// The shortest prefix of `id`, eight characters at least, that no other id known here
+    /// shares, with an ellipsis; the whole id when no shorter prefix tells it apart (two
+    /// break-glass accounts created one after the other share long prefixes).
+    fn short(&self, id: &str) -> String {
+        let lower = id.to_ascii_lowercase();
+        let others = self
+            .by_id
+            .keys()
+            .chain(self.orphans.keys())
+            .filter(|other| **other != lower);
+        let shared = others
+            .map(|other| {
+                other
+                    .bytes()
+                    .zip(lower.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        let keep = (shared + 1).max(8);
+        match id.char_indices().nth(keep) {
+            Some((cut, _)) => format!("{}…", &id[..cut]),
+            None => id.to_string(),
+        }
     }
 }
 
@@ -436,6 +457,32 @@ mod tests {
             "exclusions added: Finance (3f0c2a1b…), HR"
         );
         assert_eq!(names.label("Finance"), "Finance");
+    }
+
+    #[test]
+    fn ids_sharing_eight_leading_digits_are_shown_until_they_differ() {
+        let names = Names::new(HashMap::from([
+            (
+                "5eed0001-0000-4000-8000-000000000001".to_string(),
+                "breakglass1@contoso.onmicrosoft.com".to_string(),
+            ),
+            (
+                "5eed0001-0000-4000-8000-000000000002".to_string(),
+                "breakglass2@contoso.onmicrosoft.com".to_string(),
+            ),
+            (
+                "5eed00aa-0000-4000-8000-000000000003".to_string(),
+                "Finance".to_string(),
+            ),
+        ]));
+        assert_eq!(
+            names.label("5eed0001-0000-4000-8000-000000000001"),
+            "breakglass1@contoso.onmicrosoft.com (5eed0001-0000-4000-8000-000000000001)"
+        );
+        assert_eq!(
+            names.label("5eed00aa-0000-4000-8000-000000000003"),
+            "Finance (5eed00aa…)"
+        );
     }
 
     #[test]
