@@ -282,7 +282,7 @@ conditional-access-policy "Block everyone" {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(
-        flat.contains("could lock every administrator out (it targets all users): it does not exclude breakglass2@contoso.com"),
+        flat.contains("could lock the emergency-access accounts out (it targets all users): it does not exclude breakglass2@contoso.com"),
         "{stderr}"
     );
     assert_eq!(locations(&stderr), ["lockout.kdl:10:13"]);

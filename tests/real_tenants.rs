@@ -467,6 +467,11 @@ async fn a_display_name_in_another_case_updates_the_tenants_object() {
     let sandbox = common::demo(SandboxConfig::default()).await;
     let url = sandbox.url();
     let scratch = common::Scratch::new();
+    // plan refuses what the lockout guard would refuse at apply: declare the break-glass accounts.
+    scratch.write(
+        "p/emergency.kdl",
+        "emergency-access {\n    user \"breakglass1@contoso.onmicrosoft.com\"\n    user \"breakglass2@contoso.onmicrosoft.com\"\n}\n",
+    );
     scratch.write(
         "p/ca.kdl",
         r#"conditional-access-policy "ca001 block legacy AUTHENTICATION" {

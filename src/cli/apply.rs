@@ -10,7 +10,6 @@ use super::planning::{self, Planned, TargetArgs};
 use crate::config::Loaded;
 use crate::graph::apply::{DEFAULT_REPLICATION_WAIT, GraphExecutor, Journal, WriteSettings};
 use crate::graph::{GraphClient, Resolver};
-use crate::model::checks::lockout_risks;
 use crate::model::plan::{Action, Plan, ResourceChange};
 use crate::reconcile::PlanOptions;
 use crate::reconcile::apply::{ApplyReport, Outcome, ResourceOutcome, run as run_plan};
@@ -21,10 +20,11 @@ use crate::render::{self, Mode};
 /// Computes a fresh plan, prints it and asks for `yes` on a terminal (or takes --auto-approve).
 /// With --plan, a plan saved by `steward plan --out` is the confirmation instead: steward plans
 /// again from the files and the tenant, and applies only if that plan is the saved one, change
-/// for change, made against this tenant. Refuses changes that could lock every administrator
-/// out. Every write is journalled; a create is never sent twice for one object. Exits 0 when
-/// everything was applied and verified, 1 otherwise — with a report of what was applied, what
-/// failed and what was skipped.
+/// for change, made against this tenant. Refuses, before writing anything, a plan whose
+/// resulting tenant could lock the emergency-access accounts out (the lockout guard). Every
+/// write is journalled; a create is never sent twice for one object. Exits 0 when everything
+/// was applied and verified, 1 otherwise — with a report of what was applied, what failed and
+/// what was skipped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files or directories (searched recursively for *.kdl).
@@ -311,35 +311,6 @@ async fn apply(
         planning::stage(&mut planned);
     }
 
-    // The lockout guard: before anything is printed as if it could be applied.
-    let risks = lockout_risks(&planned.desired);
-    if !risks.is_empty() {
-        for risk in &risks {
-            if risk.missing_exclusions.is_empty() {
-                eprintln!(
-                    "error: policy {:?} could lock every administrator out ({}), and no emergency-access account is declared",
-                    risk.policy, risk.reason
-                );
-            } else {
-                eprintln!(
-                    "error: policy {:?} could lock every administrator out ({}): it does not exclude the emergency-access account(s) {}",
-                    risk.policy,
-                    risk.reason,
-                    risk.missing_exclusions
-                        .iter()
-                        .map(|m| shown(&planned.names, m))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        return Err(CommandError::User(format!(
-            "refusing to apply: {} enabled polic{} could lock every administrator out; exclude every emergency-access account (exclude-users) or add lockout-waiver \"<reason>\" to the policy",
-            risks.len(),
-            if risks.len() == 1 { "y" } else { "ies" }
-        )));
-    }
-
     if let Some(saved) = &saved {
         let stale = stale_objects(saved, &planned);
         if !stale.is_empty() {
@@ -373,6 +344,15 @@ async fn apply(
         }
     }
     let plan: Plan = planned.plan.clone();
+    // The lockout guard, on what this plan would leave: before anything is printed as if it
+    // could be applied.
+    let lockout = planning::guard(client, &planned, &plan, args.stage).await?;
+    planning::check_lockout(
+        loaded,
+        &lockout,
+        &plan,
+        "refusing to apply, nothing was written",
+    )?;
     let names = names(&planned);
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     print!("{}", render::human(&plan, Mode::Plan, &names, colour));
@@ -607,14 +587,6 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-/// An id as people know it: its name when the plan knows it.
-fn shown(names: &std::collections::HashMap<String, String>, id: &str) -> String {
-    names
-        .get(&id.to_ascii_lowercase())
-        .cloned()
-        .unwrap_or_else(|| id.to_string())
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@ use crate::render::{self, Mode, Names, PlanDocument};
 /// Reads the tenant through Microsoft Graph (or the local sandbox with --sandbox), compares
 /// it with the files, and prints every create (+), update (~) and delete (-) with the
 /// settings that change, risky changes first. Exits 0 (or, with --detailed-exitcode, 2 when
-/// there are changes); 1 on any error, and then nothing is planned.
+/// there are changes); 1 on any error, and then nothing is planned; 1 too when apply would
+/// refuse the plan because it could lock the emergency-access accounts out (printed after the
+/// plan, which is then not saved).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files or directories (searched recursively for *.kdl).
@@ -187,18 +189,20 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
-    let (planned, origin) = super::runtime()?.block_on(async {
+    let (planned, lockout, origin) = super::runtime()?.block_on(async {
         let target = args.target.connect().await?;
         let result = async {
             let mut planned = planning::compute(&target.client, &loaded, &options).await?;
             if args.stage {
                 planning::stage(&mut planned);
             }
+            let lockout =
+                planning::guard(&target.client, &planned, &planned.plan, args.stage).await?;
             let origin = match &args.out {
                 Some(_) => Some(origin(&target.client).await?),
                 None => None,
             };
-            Ok::<_, CommandError>((planned, origin))
+            Ok::<_, CommandError>((planned, lockout, origin))
         }
         .await;
         args.target.graph.print_stats(&target.client);
@@ -210,6 +214,13 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let names = names(&planned);
     let Planned { plan, live, .. } = planned;
     print(&plan, Mode::Plan, args.format, &names)?;
+    // A plan apply would refuse is an error, shown after the plan and never saved.
+    planning::check_lockout(
+        &loaded,
+        &lockout,
+        &plan,
+        "apply would refuse this plan (not saved)",
+    )?;
     if let (Some(path), Some(origin)) = (&args.out, origin) {
         let saved = SavedPlan {
             format_version: SAVED_PLAN_FORMAT,

@@ -11,11 +11,13 @@ use super::graph_args::GraphArgs;
 use super::output::print_diagnostics;
 use crate::config::{self, Diagnostic, Loaded};
 use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
+use crate::graph::membership;
 use crate::graph::read::{Live, read_tenant};
-use crate::graph::{ClientConfig, Credential, GraphClient, Resolver, Secret};
+use crate::graph::{ClientConfig, Credential, GraphClient, ObjectKind, Resolver, Secret};
+use crate::model::checks::lockout::{self, LockoutInput, LockoutReport};
 use crate::model::plan::{Plan, Unmanaged};
 use crate::model::{Kind, PruneKind};
-use crate::reconcile::{self, LiveIds, PlanOptions};
+use crate::reconcile::{self, LiveIds, PlanOptions, guard};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
 
 /// Where the sandbox tenant of `--sandbox` keeps its state.
@@ -96,14 +98,177 @@ impl TargetArgs {
     }
 }
 
+/// The lockout guard on the tenant `plan` would leave: reads what only the tenant knows (what
+/// each `emergency-access` entry is, who is in the groups involved) and judges every policy
+/// as apply would leave it. `stage` as `apply --stage`.
+pub async fn guard(
+    client: &GraphClient,
+    planned: &Planned,
+    plan: &Plan,
+    stage: bool,
+) -> Result<LockoutReport, CommandError> {
+    let ids: LiveIds = planned
+        .live
+        .objects
+        .iter()
+        .filter(|o| !o.id.is_empty())
+        .map(|o| (o.address.clone(), o.id.clone()))
+        .collect();
+    let resulting = guard::resulting_state(plan, &planned.live.model_ids, &ids, stage);
+    let emergency = planned.desired.emergency_access.as_ref();
+    let mut directory = lockout::Directory {
+        read: true,
+        names: planned.names.clone(),
+        ..lockout::Directory::default()
+    };
+    let entries = guard::entries_to_type(emergency);
+    if !entries.is_empty() {
+        let (found, _missing) = Resolver::new(client.clone())
+            .try_names_for_ids(&entries)
+            .await
+            .map_err(|e| {
+                CommandError::User(format!("cannot check the emergency-access accounts: {e}"))
+            })?;
+        for (id, object) in found {
+            let kind = match object.kind {
+                ObjectKind::User => lockout::ObjectType::User,
+                ObjectKind::Group => lockout::ObjectType::Group,
+                ObjectKind::ServicePrincipal => {
+                    lockout::ObjectType::Other("service principal".into())
+                }
+                ObjectKind::Role => lockout::ObjectType::Other("directory role".into()),
+                ObjectKind::Other => lockout::ObjectType::Other("directory object".into()),
+            };
+            directory
+                .names
+                .insert(id.to_ascii_lowercase(), object.name.clone());
+            directory.types.insert(id.to_ascii_lowercase(), kind);
+        }
+    }
+    // Only groups are asked for members (an emergency "group" that is something else is
+    // reported as such, not read).
+    let groups: Vec<String> = guard::groups_to_read(emergency, &resulting)
+        .into_iter()
+        .filter(|g| {
+            !matches!(
+                directory.types.get(g),
+                Some(lockout::ObjectType::User | lockout::ObjectType::Other(_))
+            )
+        })
+        .collect();
+    let members = membership::transitive_members(client, &groups)
+        .await
+        .map_err(|e| {
+            CommandError::User(format!(
+                "cannot read group membership for the lockout guard: {e}"
+            ))
+        })?;
+    for (group, list) in members {
+        let list = list
+            .into_iter()
+            .map(|m| {
+                directory.names.entry(m.id.clone()).or_insert(m.name);
+                lockout::GroupMember {
+                    kind: match m.kind {
+                        ObjectKind::User => lockout::ObjectType::User,
+                        ObjectKind::Group => lockout::ObjectType::Group,
+                        _ => lockout::ObjectType::Other(m.type_name),
+                    },
+                    id: m.id,
+                }
+            })
+            .collect();
+        directory.members.insert(group, list);
+    }
+    let mut report = lockout::judge(&LockoutInput {
+        emergency,
+        policies: &resulting.policies,
+        methods: resulting.methods.as_ref().map(|(m, p)| (m, *p)),
+        directory: &directory,
+    });
+    report.findings.splice(0..0, resulting.unknown);
+    Ok(report)
+}
+
+/// Acts on the lockout guard's findings for `plan`: a plan with changes is refused (`doing`
+/// says what is refused), each finding printed as an error — located in the files for what
+/// they declare, with the id for what only the tenant holds. A plan without changes leaves the
+/// tenant as it is, so its findings are printed as warnings and nothing is refused.
+pub fn check_lockout(
+    loaded: &Loaded,
+    report: &LockoutReport,
+    plan: &Plan,
+    doing: &str,
+) -> Result<(), CommandError> {
+    if report.is_clean() {
+        return Ok(());
+    }
+    let refuse = !plan.summary.is_empty();
+    let diagnostics: Vec<Diagnostic> = report
+        .findings
+        .iter()
+        .map(|f| {
+            // By kind and name: a declaration's address also carries the id it pins.
+            let located = (f.provenance == lockout::Provenance::Declared)
+                .then(|| {
+                    loaded
+                        .origins
+                        .iter()
+                        .find(|(a, _)| a.kind == f.address.kind && a.name == f.address.name)
+                        .map(|(_, origin)| origin)
+                })
+                .flatten();
+            let mut d = match located {
+                Some(origin) => Diagnostic::error(
+                    f.finding.code,
+                    &origin.file,
+                    origin.span_of(&f.finding.pointer),
+                    f.finding.message.clone(),
+                    "here",
+                ),
+                None => Diagnostic::unlocated(f.finding.code, f.finding.message.clone()),
+            }
+            .with_help(f.finding.help.clone());
+            d.severity = if refuse {
+                crate::model::Severity::Error
+            } else {
+                crate::model::Severity::Warning
+            };
+            d
+        })
+        .collect();
+    print_diagnostics(&diagnostics);
+    let count = format!(
+        "{} problem{}",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" }
+    );
+    if !refuse {
+        eprintln!(
+            "warning: the tenant as it is could lock the emergency-access accounts out ({count} above); there is nothing to apply, but any change will be refused until this is fixed"
+        );
+        return Ok(());
+    }
+    Err(CommandError::User(format!(
+        "{doing}: {count} above could lock the emergency-access accounts out of the tenant this plan would leave"
+    )))
+}
+
 /// Loads policy files, printing diagnostics; errors stop the command.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, CommandError> {
     let loaded = config::load(paths);
+    // The lockout guard's warnings judge the files alone; commands that read the tenant judge
+    // it again on what apply would leave, and say so themselves.
+    let shown: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() || !d.code.starts_with("steward::lockout"))
+        .cloned()
+        .collect();
+    print_diagnostics(&shown);
     if loaded.has_errors() {
-        print_diagnostics(&loaded.diagnostics);
         return Err(CommandError::Reported(1));
     }
-    print_diagnostics(&loaded.diagnostics);
     Ok(loaded)
 }
 

@@ -6,11 +6,15 @@ use std::process::ExitCode;
 use super::CommandError;
 use super::output::{count, print_diagnostics};
 use crate::config::{self, diagnostic::JsonDiagnostic};
+use crate::model::checks;
 
 /// Check policy files: syntax, settings, values, duplicates and references.
 ///
-/// Reports every problem in one run, each with its file, line and column. Exits 1 when there
-/// are errors, 0 otherwise (warnings alone do not fail).
+/// Reports every problem in one run, each with its file, line and column. Also runs the
+/// lockout guard on the files alone: what could lock the emergency-access accounts out is a
+/// warning, and what only the tenant can tell (an id for a UPN, group membership) is a note;
+/// `plan` and `apply` judge the tenant. Exits 1 when there are errors, 0 otherwise (warnings
+/// alone do not fail).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files or directories (searched recursively for *.kdl).
@@ -41,12 +45,33 @@ pub struct ValidateReport {
     pub files: Vec<String>,
     /// Every problem found.
     pub diagnostics: Vec<JsonDiagnostic>,
+    /// What validate cannot decide from the files alone (the lockout guard judges the
+    /// tenant at plan and apply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What the lockout guard could not decide from the files, and — when it found or left
+/// anything — that the tenant was not known.
+fn lockout_notes(loaded: &config::Loaded) -> Vec<String> {
+    let report = checks::lockout_from_files(&loaded.desired);
+    let mut notes = report.undecided;
+    let judged = !notes.is_empty()
+        || loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.code.starts_with("steward::lockout"));
+    if judged {
+        notes.push("the lockout guard saw the files only (the tenant is not known here); `steward plan` and `apply` judge each policy as apply would leave it in the tenant".into());
+    }
+    notes
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let loaded = config::load(&args.paths);
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
+    let notes = lockout_notes(&loaded);
     match args.format {
         Format::Json => {
             let report = ValidateReport {
@@ -54,6 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
                 valid: errors == 0,
                 files: loaded.files.iter().map(|f| f.name.clone()).collect(),
                 diagnostics: loaded.diagnostics.iter().map(|d| d.to_json()).collect(),
+                notes,
             };
             let text = serde_json::to_string_pretty(&report)
                 .map_err(|e| CommandError::User(format!("cannot print the report: {e}")))?;
@@ -61,6 +87,9 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         }
         Format::Human => {
             print_diagnostics(&loaded.diagnostics);
+            for note in &notes {
+                eprintln!("note: {note}");
+            }
             let resources = loaded.origins.len();
             let files = count(loaded.files.len(), "file");
             if errors == 0 {

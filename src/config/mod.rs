@@ -739,10 +739,12 @@ fn check_configuration(loaded: &mut Loaded) {
             ));
         }
     }
-    for (policy, finding) in checks::configuration(&loaded.desired) {
-        let origin = loaded.origins.iter().find(|(a, _)| {
-            a.kind == Kind::ConditionalAccessPolicy && a.name.as_deref() == Some(policy.as_str())
-        });
+    for (address, finding) in checks::configuration(&loaded.desired) {
+        // By kind and name: a declaration's address also carries the id it pins.
+        let origin = loaded
+            .origins
+            .iter()
+            .find(|(a, _)| a.kind == address.kind && a.name == address.name);
         if let Some((_, origin)) = origin {
             diagnostics.push(finding_diagnostic(&finding, origin));
         }

@@ -11,6 +11,7 @@ pub mod desired;
 pub mod error;
 pub mod expect;
 pub mod kinds;
+pub mod membership;
 pub mod permissions;
 pub mod read;
 pub mod resolve;

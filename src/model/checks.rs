@@ -5,13 +5,14 @@
 
 use super::authentication_methods::AuthenticationMethodsPolicy;
 use super::conditional_access::{
-    ConditionalAccessPolicy, GrantControl, MembershipKind, PolicyState, SignInFrequencyInterval,
+    ConditionalAccessPolicy, GrantControl, MembershipKind, SignInFrequencyInterval,
 };
 use super::named_location::NamedLocation;
-use super::reference::{GroupRef, RefTarget, UserRef};
 use super::retention_label::{ActionAfterRetentionPeriod, RetentionLabel};
 use super::sharepoint::{SharepointSettings, SharingDomainRestrictionMode};
-use super::{Desired, Finding, Severity};
+use super::{Address, Desired, Finding, Severity};
+
+pub mod lockout;
 
 fn error(code: &'static str, pointer: &str, message: String, help: &str) -> Finding {
     Finding {
@@ -65,6 +66,18 @@ pub fn named_location(location: &NamedLocation) -> Vec<Finding> {
 /// configuration in [`configuration`]).
 pub fn conditional_access_policy(policy: &ConditionalAccessPolicy) -> Vec<Finding> {
     let mut out = Vec::new();
+    if policy
+        .lockout_waiver
+        .as_deref()
+        .is_some_and(|w| w.trim().is_empty())
+    {
+        out.push(error(
+            "steward::ca::empty-lockout-waiver",
+            "/lockoutWaiver",
+            "lockout-waiver needs a reason: an empty waiver waives nothing".into(),
+            "write why the emergency-access accounts may stay in scope, and until when: lockout-waiver \"breakglass2 replaced this week (CHG-1234)\"",
+        ));
+    }
     let conditions = &policy.conditions;
     if conditions.users.is_none() {
         out.push(error(
@@ -256,212 +269,64 @@ pub fn authentication_methods_policy(_policy: &AuthenticationMethodsPolicy) -> V
     Vec::new()
 }
 
-/// A policy that could lock administrators out, and what it fails to exclude.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockoutRisk {
-    /// The policy's display name.
-    pub policy: String,
-    /// The emergency-access accounts it does not exclude (all of them when none is declared).
-    pub missing_exclusions: Vec<String>,
-    /// Why the policy is in scope of the guard.
-    pub reason: String,
+/// Checks across the whole configuration that no single resource can see: the lockout guard,
+/// judged on the files alone (the tenant is not known), as `validate` does. Findings are
+/// warnings, except for declarations that are wrong whatever the tenant holds.
+pub fn configuration(desired: &Desired) -> Vec<(Address, Finding)> {
+    lockout_from_files(desired)
+        .findings
+        .into_iter()
+        .map(|f| (f.address, f.finding))
+        .collect()
 }
 
-/// The lockout guard: enabled policies that block or demand controls for all users or for
-/// admin roles, without excluding every emergency-access account (and without a waiver).
-pub fn lockout_risks(desired: &Desired) -> Vec<LockoutRisk> {
-    let emergency: Vec<&UserRef> = desired
-        .emergency_access
-        .as_ref()
-        .map(|e| e.user.iter().collect())
-        .unwrap_or_default();
-    let emergency_groups: Vec<&GroupRef> = desired
-        .emergency_access
-        .as_ref()
-        .map(|e| e.group.iter().collect())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for policy in &desired.conditional_access_policies {
-        if policy.state != PolicyState::Enabled || policy.lockout_waiver.is_some() {
-            continue;
-        }
-        let demands = policy.grant_controls.as_ref().is_some_and(|g| {
-            g.built_in_controls.as_ref().is_some_and(|c| !c.is_empty())
-                || g.authentication_strength.is_some()
-                || g.terms_of_use.as_ref().is_some_and(|t| !t.is_empty())
-        });
-        if !demands {
-            continue;
-        }
-        let Some(users) = &policy.conditions.users else {
-            continue;
-        };
-        let all_users = users
-            .include_users
-            .iter()
-            .flatten()
-            .any(|u| u.0 == RefTarget::Special("All"));
-        let roles = users.include_roles.as_ref().is_some_and(|r| !r.is_empty());
-        if !all_users && !roles {
-            continue;
-        }
-        let excluded: Vec<&UserRef> = users.exclude_users.iter().flatten().collect();
-        let excluded_groups: Vec<&GroupRef> = users.exclude_groups.iter().flatten().collect();
-        // Excluding every declared emergency group excludes the accounts in them.
-        let groups_excluded = !emergency_groups.is_empty()
-            && emergency_groups.iter().all(|g| {
-                excluded_groups
-                    .iter()
-                    .any(|x| x.0.as_str().eq_ignore_ascii_case(g.0.as_str()))
-            });
-        let declared = !emergency.is_empty() || !emergency_groups.is_empty();
-        let missing: Vec<String> = if groups_excluded {
-            vec![]
-        } else {
-            emergency
-                .iter()
-                .filter(|e| !excluded.iter().any(|x| same_user(x, e)))
-                .map(|e| e.0.to_string())
-                .chain(
-                    // With no accounts listed, the groups themselves are what must be excluded.
-                    emergency_groups
-                        .iter()
-                        .filter(|_| emergency.is_empty())
-                        .map(|g| format!("group {}", g.0)),
-                )
-                .collect()
-        };
-        if !declared || !missing.is_empty() {
-            out.push(LockoutRisk {
-                policy: policy.display_name.clone(),
-                missing_exclusions: missing,
-                reason: if all_users {
-                    "it targets all users".into()
-                } else {
-                    "it targets administrator roles".into()
-                },
-            });
-        }
-    }
-    out
-}
-
-fn same_user(a: &UserRef, b: &UserRef) -> bool {
-    a.0.as_str().eq_ignore_ascii_case(b.0.as_str())
-}
-
-/// Checks across the whole configuration that no single resource can see.
-pub fn configuration(desired: &Desired) -> Vec<(String, Finding)> {
-    let mut out = Vec::new();
-    for risk in lockout_risks(desired) {
-        let message = if risk.missing_exclusions.is_empty() {
-            format!(
-                "enabled policy {:?} could lock every administrator out ({}), and no emergency-access account is declared",
-                risk.policy, risk.reason
-            )
-        } else {
-            format!(
-                "enabled policy {:?} could lock every administrator out ({}): it does not exclude {}",
-                risk.policy,
-                risk.reason,
-                risk.missing_exclusions.join(", ")
-            )
-        };
-        out.push((
-            risk.policy.clone(),
-            warning(
-                "steward::lockout",
-                "/conditions/users/excludeUsers",
-                message,
-                "declare emergency-access { user \"breakglass@…\" } and add those accounts to exclude-users (or declare and exclude a group holding them), or add lockout-waiver \"<reason>\" to the policy; apply refuses this policy otherwise",
-            ),
-        ));
-    }
-    out
+/// The lockout guard on the files alone: what validate reports, and what it cannot decide.
+pub fn lockout_from_files(desired: &Desired) -> lockout::LockoutReport {
+    let policies: Vec<lockout::JudgedPolicy> = desired
+        .conditional_access_policies
+        .iter()
+        .map(|p| lockout::JudgedPolicy {
+            policy: p.clone(),
+            provenance: lockout::Provenance::Declared,
+            id: None,
+        })
+        .collect();
+    lockout::judge(&lockout::LockoutInput {
+        emergency: desired.emergency_access.as_ref(),
+        policies: &policies,
+        methods: desired
+            .authentication_methods_policy
+            .as_ref()
+            .map(|m| (m, lockout::Provenance::Declared)),
+        directory: &lockout::Directory::default(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::load_str;
 
-    fn risks(text: &str) -> Vec<LockoutRisk> {
-        let loaded = load_str("guard.kdl", text);
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        lockout_risks(&loaded.desired)
-    }
-
-    const POLICY: &str = r#"
-conditional-access-policy "Block all" {
+    #[test]
+    fn an_empty_lockout_waiver_is_an_error() {
+        let loaded = load_str(
+            "waiver.kdl",
+            r#"conditional-access-policy "Block all" {
     state enabled
+    lockout-waiver "  "
     conditions {
-        users {
-            include-users All
-            EXCLUSIONS
-        }
+        users { include-users All }
         applications { include-applications All }
     }
     grant-controls { built-in-controls block }
 }
-"#;
-
-    fn with(emergency: &str, exclusions: &str) -> String {
-        format!("{emergency}\n{}", POLICY.replace("EXCLUSIONS", exclusions))
-    }
-
-    #[test]
-    fn a_policy_excluding_every_emergency_account_is_safe() {
-        let text = with(
-            "emergency-access { user \"bg1@c.com\"; user \"bg2@c.com\" }",
-            "exclude-users \"BG1@c.com\" \"bg2@c.com\"",
+"#,
         );
-        assert_eq!(risks(&text), []);
-    }
-
-    #[test]
-    fn the_accounts_not_excluded_are_named() {
-        let text = with(
-            "emergency-access { user \"bg1@c.com\"; user \"bg2@c.com\" }",
-            "exclude-users \"bg1@c.com\"",
-        );
-        let found = risks(&text);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].missing_exclusions, ["bg2@c.com"]);
-        assert_eq!(found[0].reason, "it targets all users");
-    }
-
-    #[test]
-    fn excluding_the_declared_emergency_group_excludes_its_accounts() {
-        let text = with(
-            "emergency-access { user \"bg1@c.com\"; group \"Emergency Access Accounts\" }",
-            "exclude-groups \"Emergency Access Accounts\"",
-        );
-        assert_eq!(risks(&text), []);
-    }
-
-    #[test]
-    fn with_no_emergency_account_declared_every_blocking_policy_is_a_risk() {
-        let found = risks(&with("", "exclude-users \"someone@c.com\""));
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].missing_exclusions, Vec::<String>::new());
-    }
-
-    #[test]
-    fn a_waiver_or_a_report_only_state_lifts_the_guard() {
-        let waived = with(
-            "emergency-access { user \"bg1@c.com\" }",
-            "exclude-users \"x@c.com\"",
-        )
-        .replace(
-            "state enabled",
-            "state enabled\n    lockout-waiver \"CHG-1\"",
-        );
-        assert_eq!(risks(&waived), []);
-        let report_only = with(
-            "emergency-access { user \"bg1@c.com\" }",
-            "exclude-users \"x@c.com\"",
-        )
-        .replace("state enabled", "state enabledForReportingButNotEnforced");
-        assert_eq!(risks(&report_only), []);
+        let codes: Vec<&str> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect();
+        assert_eq!(codes, ["steward::ca::empty-lockout-waiver"]);
     }
 }

@@ -9,11 +9,11 @@ use super::reference::{GroupRef, UserRef};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EmergencyAccess {
-    /// The accounts, by UPN or object id.
+    /// The accounts, by UPN or object id: users of the tenant.
     #[serde(default)]
     pub user: Vec<UserRef>,
-    /// Groups holding exactly the break-glass accounts: a policy that excludes every one of
-    /// them excludes the accounts.
+    /// Groups holding only the accounts listed in `user` (checked against the tenant): a
+    /// policy that excludes one excludes the accounts in it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group: Vec<GroupRef>,
 }

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod diff;
+pub mod guard;
 pub mod normalise;
 pub mod plan;
 pub mod risk;

@@ -32,6 +32,7 @@ pub const STATE_KEYS: &[&str] = &[
     "security/labels/retentionLabels",
     "users",
     "groups",
+    "groupMembers",
     "servicePrincipals",
     "directoryRoleTemplates",
     "roleManagement/directory/roleDefinitions",
@@ -44,6 +45,8 @@ const NAMED_LOCATIONS: &str = "identity/conditionalAccess/namedLocations";
 const AUTH_STRENGTHS: &str = "policies/authenticationStrengthPolicies";
 const USERS: &str = "users";
 const GROUPS: &str = "groups";
+/// Direct members of each group, by group id (Graph serves them at `groups/{id}/members`).
+pub const GROUP_MEMBERS: &str = "groupMembers";
 const SERVICE_PRINCIPALS: &str = "servicePrincipals";
 const RETENTION_LABELS: &str = "security/labels/retentionLabels";
 
@@ -139,6 +142,7 @@ pub fn empty() -> Map<String, Value> {
     state.insert(RETENTION_LABELS.into(), json!([]));
     state.insert(USERS.into(), json!([]));
     state.insert(GROUPS.into(), json!([]));
+    state.insert(GROUP_MEMBERS.into(), json!({}));
     state.insert(
         SERVICE_PRINCIPALS.into(),
         Value::Array(first_party_service_principals()),
@@ -286,6 +290,7 @@ pub fn demo() -> Map<String, Value> {
         RETENTION_LABELS.into(),
         Value::Array(demo_retention_labels()),
     );
+    state.insert(GROUP_MEMBERS.into(), demo_members(&users, &groups));
     state.insert(USERS.into(), Value::Array(users));
     state.insert(GROUPS.into(), Value::Array(groups));
     state.insert(SERVICE_PRINCIPALS.into(), Value::Array(sps));
@@ -1295,6 +1300,57 @@ fn demo_groups() -> Vec<Value> {
         .collect()
 }
 
+/// Direct members of the demo groups, by group id: the break-glass accounts alone in their
+/// group, the service account in its exclusion group, departments of a few people each, and
+/// "IT Admins" nested in the passwordless pilot (so transitive membership differs from direct).
+fn demo_members(users: &[Value], groups: &[Value]) -> Value {
+    let user = |upn: &str| id_of(users, "userPrincipalName", &format!("{upn}@{DEMO_DOMAIN}"));
+    let group = |name: &str| id_of(groups, "displayName", name);
+    let members =
+        |upns: &[&str]| -> Vec<Value> { upns.iter().map(|u| Value::String(user(u))).collect() };
+    let all_staff: Vec<Value> = users
+        .iter()
+        .filter(|u| u["userType"] == "Member" && u["mail"].is_string())
+        .filter(|u| u["accountEnabled"] == true)
+        .filter_map(|u| u["id"].as_str().map(|id| Value::String(id.to_string())))
+        .collect();
+    let mut pilot = members(&["adele.vance", "lee.gu"]);
+    pilot.push(Value::String(group("IT Admins")));
+    let mut out = Map::new();
+    for (name, list) in [
+        ("All Staff", all_staff),
+        (
+            "Finance",
+            members(&["debra.berger", "isaiah.langer", "lidia.holloway"]),
+        ),
+        ("HR", members(&["irvin.sayers", "patti.fernandez"])),
+        (
+            "IT Admins",
+            members(&["megan.bowen", "nestor.wilke", "alex.wilber"]),
+        ),
+        (
+            "Emergency Access Accounts",
+            members(&["breakglass1", "breakglass2"]),
+        ),
+        (
+            "CA Exclusions - Service Accounts",
+            members(&["svc.scanner"]),
+        ),
+        ("Pilot - Passwordless", pilot),
+        ("Sales", members(&["christie.cline", "diego.siciliani"])),
+        ("Marketing", members(&["miriam.graham", "emily.braun"])),
+        ("Engineering", members(&["johanna.lorenz", "grady.archie"])),
+        ("Legal", members(&["joni.sherman"])),
+        (
+            "Executives",
+            members(&["allan.deyoung", "henrietta.mueller"]),
+        ),
+    ] {
+        out.insert(group(name), Value::Array(list));
+    }
+    Value::Object(out)
+}
+
 /// Service principals of the first-party apps every tenant has.
 fn first_party_service_principals() -> Vec<Value> {
     FIRST_PARTY_APPS
@@ -1596,7 +1652,8 @@ mod tests {
         for key in STATE_KEYS {
             let singleton = key.starts_with("policies/") && *key != AUTH_STRENGTHS
                 || key.starts_with("admin/")
-                || *key == "_sandbox";
+                || *key == "_sandbox"
+                || *key == GROUP_MEMBERS;
             assert_eq!(state[*key].is_object(), singleton, "{key}");
             assert_eq!(state[*key].is_array(), !singleton, "{key}");
         }
@@ -1797,6 +1854,24 @@ mod tests {
         }
         assert_eq!(policies[2]["state"], "enabledForReportingButNotEnforced");
         assert_eq!(policies[3]["state"], "disabled");
+
+        // Every member is a user or group of the tenant; the break-glass group holds exactly
+        // the two accounts.
+        let groups = array(&state, GROUPS);
+        let known: HashSet<String> = ids(&state, USERS, "id")
+            .union(&ids(&state, GROUPS, "id"))
+            .cloned()
+            .collect();
+        let members = state[GROUP_MEMBERS].as_object().expect("members");
+        assert_eq!(members.len(), groups.len());
+        for (group, list) in members {
+            assert!(known.contains(group), "{group}");
+            for m in strings(list) {
+                assert!(known.contains(m), "{group}: unknown member {m}");
+            }
+        }
+        let emergency = id_of(groups, "displayName", "Emergency Access Accounts");
+        assert_eq!(strings(&members[&emergency]), [bg1.as_str(), bg2.as_str()]);
 
         let strengths = ids(&state, AUTH_STRENGTHS, "id");
         for id in ["2", "3", "4"] {
