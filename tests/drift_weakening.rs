@@ -358,3 +358,55 @@ async fn weakening_in_the_tenant_is_reported_as_drift_risks_first() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_excused_from_a_declared_method_is_drift_and_apply_removes_it() {
+    let scratch = Scratch::new();
+    let sandbox = converged(&scratch).await;
+    let url = sandbox.url();
+    let finance = id_of(&url, "groups", "Finance").await;
+    graph(
+        reqwest::Method::PATCH,
+        &url,
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+        Some(
+            json!({"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+                    "excludeTargets": [{"targetType": "group", "id": finance}]}),
+        ),
+    )
+    .await;
+    let drift = run(
+        scratch.path(),
+        &["drift", &pack(), "--format", "json"],
+        &url,
+    )
+    .await;
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    let report: Value = serde_json::from_str(&drift.stdout).expect("JSON");
+    let methods = report["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == "authentication-methods-policy")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        methods["changed_paths"],
+        json!(["fido2.exclude-targets"]),
+        "{methods}"
+    );
+
+    let applied = run(scratch.path(), &["apply", &pack(), "--auto-approve"], &url).await;
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let fido2 = graph(
+        reqwest::Method::GET,
+        &url,
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+        None,
+    )
+    .await;
+    assert_eq!(fido2["excludeTargets"], json!([]), "{fido2}");
+    let clean = run(scratch.path(), &["drift", &pack()], &url).await;
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    sandbox.shutdown().await;
+}

@@ -2,8 +2,9 @@
 //!
 //! A collection object (a policy, a location, …) is owned whole: every property of its kind is
 //! compared, and one the declaration leaves out must hold Graph's empty or default value. A
-//! singleton is managed partially: only what the declaration says is compared (a declared list
-//! is still compared whole). Lists of values are sets; lists of blocks are compared as multisets
+//! singleton is managed partially: only what the declaration says is compared, but a declared
+//! list is compared whole, and inside a declared block an exclusion list left out must be
+//! empty. Lists of values are sets; lists of blocks are compared as multisets
 //! of what the declaration says of each element. Paths named in `ignore-changes` are skipped.
 
 use serde_json::{Map, Value};
@@ -147,7 +148,13 @@ fn walk(
             continue;
         }
         let Some(want) = want else {
-            if options.owned {
+            // Inside a block a singleton declares, an exclusion list the block leaves out is
+            // owned too: an exclusion added in the portal (a group excused from a method or a
+            // campaign) is drift. Other settings of the block keep Graph's own defaults, which
+            // are not empty (method configurations default to `true` and `default`).
+            let excluded_list =
+                !top && field.json.starts_with("exclude") && matches!(field.shape, Shape::Array(_));
+            if options.owned || excluded_list {
                 left_out(field, have, &here_pointer, &here_path, diff, options);
             }
             continue;

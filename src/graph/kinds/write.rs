@@ -397,6 +397,19 @@ fn method_update(
                 _ => v.clone(),
             };
             body.insert(key, merged);
+        } else if let Some(cleared) = changes
+            .into_iter()
+            .flatten()
+            .find(|c| c.after.is_null() && c.pointer == format!("/{field}/{key}"))
+        {
+            // A list the declaration leaves out that must be empty (an exclusion added in the
+            // portal).
+            let empty = if cleared.before.is_array() {
+                Value::Array(Vec::new())
+            } else {
+                Value::Null
+            };
+            body.insert(key, empty);
         }
     }
     Some(WriteRequest {
