@@ -3,6 +3,8 @@
 //! really happened.
 
 mod common;
+
+use common::run;
 mod fault_proxy;
 
 use std::path::Path;
@@ -10,20 +12,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use steward::sandbox::{RunningSandbox, SandboxConfig};
 
-use common::{Scratch, steward_async};
+use common::Scratch;
 use fault_proxy::Fault;
-
-async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
-    steward_async(
-        dir,
-        args,
-        &[
-            ("STEWARD_GRAPH_URL", url),
-            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
-        ],
-    )
-    .await
-}
 
 /// One named location and one policy using it.
 fn small(scratch: &Scratch) -> String {

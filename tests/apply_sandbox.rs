@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::run;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -11,18 +13,6 @@ use steward::sandbox::SandboxConfig;
 use steward::sandbox::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
 
 use common::{Scratch, repo, steward_async};
-
-async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
-    steward_async(
-        dir,
-        args,
-        &[
-            ("STEWARD_GRAPH_URL", url),
-            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
-        ],
-    )
-    .await
-}
 
 fn policies() -> String {
     repo().join("policies").display().to_string()

@@ -4,32 +4,12 @@
 
 mod common;
 
-use std::path::Path;
+use common::{flat, run};
 
 use serde_json::{Value, json};
 use steward::sandbox::SandboxConfig;
 
-use common::{Scratch, repo, steward_async};
-
-async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
-    steward_async(
-        dir,
-        args,
-        &[
-            ("STEWARD_GRAPH_URL", url),
-            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
-        ],
-    )
-    .await
-}
-
-/// Diagnostics as one line of words, whatever the width they were wrapped to.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use common::{Scratch, repo};
 
 fn pack() -> String {
     repo().join("policies").display().to_string()

@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::path::Path;
+use common::{flat, run};
 
 use serde_json::{Value, json};
 use steward::sandbox::SandboxConfig;
 
-use common::{Scratch, steward_async};
+use common::Scratch;
 
 const BG1: &str = "breakglass1@contoso.onmicrosoft.com";
 const BG2: &str = "breakglass2@contoso.onmicrosoft.com";
@@ -18,26 +18,6 @@ const EMERGENCY: &str = r#"emergency-access {
     user "breakglass2@contoso.onmicrosoft.com"
 }
 "#;
-
-async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
-    steward_async(
-        dir,
-        args,
-        &[
-            ("STEWARD_GRAPH_URL", url),
-            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
-        ],
-    )
-    .await
-}
-
-/// stderr with miette's wrapping and margins taken out, to compare whole messages.
-fn flat(text: &str) -> String {
-    text.replace(['│', '×', '⚠'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// `text` with every space and miette margin removed, for messages that wrap inside an id.
 fn squashed(text: &str) -> String {

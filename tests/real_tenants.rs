@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{flat, run};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,26 +25,6 @@ async fn messy() -> RunningSandbox {
     })
     .await
     .expect("the sandbox starts")
-}
-
-/// Diagnostics as one line of words, whatever the width they were wrapped to.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-async fn run(dir: &Path, args: &[&str], url: &str) -> common::Run {
-    common::steward_async(
-        dir,
-        args,
-        &[
-            ("STEWARD_GRAPH_URL", url),
-            ("STEWARD_GRAPH_TOKEN", common::TOKEN),
-        ],
-    )
-    .await
 }
 
 fn files(dir: &Path) -> BTreeMap<String, String> {

@@ -2,13 +2,13 @@
 //! object and is replaced by that object's id, so declared and live references compare in
 //! Graph's own form. A name that does not resolve is never sent anywhere.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
 use super::kinds::{WELL_KNOWN_IDS, map_refs, walk_refs};
 use super::read::Live;
-use super::{GraphError, Lookup, Resolver};
+use super::{DirectoryObject, GraphError, Lookup, Resolver, RoleCatalog};
 use crate::model::reference::{RefKind, is_guid};
 use crate::model::{Address, Arity, Desired, Kind};
 
@@ -217,63 +217,109 @@ pub fn check_identities(desired: &Desired, live: &Live) -> Vec<BadReference> {
 /// alongside it: a plan then costs the read's round trips, not the read's plus the look-ups'.
 /// Failures are left for [`canonicalise`] to report where they belong.
 pub async fn prefetch(resolver: &Resolver, desired: &Desired) {
-    let uses = uses(desired);
-    let wanted = |pred: &dyn Fn(&RefUse) -> bool| -> Vec<String> {
-        let set: BTreeSet<String> = uses
-            .iter()
-            .filter(|u| pred(u))
-            .map(|u| u.text.clone())
-            .collect();
-        set.into_iter().collect()
-    };
-    let object_kinds = [
-        RefKind::User,
-        RefKind::Group,
-        RefKind::ServicePrincipal,
-        RefKind::MethodTarget,
-    ];
-    let ids = wanted(&|u| object_kinds.contains(&u.kind) && is_guid(&u.text));
-    let upns = wanted(&|u| {
-        !is_guid(&u.text)
-            && (u.kind == RefKind::User
-                || (u.kind == RefKind::MethodTarget && u.text.contains('@')))
-    });
-    let groups = wanted(&|u| {
-        !is_guid(&u.text)
-            && (u.kind == RefKind::Group
-                || (u.kind == RefKind::MethodTarget && !u.text.contains('@')))
-    });
-    let apps = wanted(&|u| {
-        u.kind == RefKind::Application || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
-    });
-    let needs_roles = uses.iter().any(|u| u.kind == RefKind::Role);
-    let _ = futures::join!(
+    let _ = look_up(resolver, &Wanted::of(&uses(desired))).await;
+}
+
+/// The directory look-ups a configuration's references need, by kind of look-up.
+struct Wanted {
+    /// Directory object ids (users, groups, service principals, method targets).
+    ids: Vec<String>,
+    /// Users by UPN (and method targets written as UPNs).
+    upns: Vec<String>,
+    /// Groups by display name (and method targets written as names).
+    groups: Vec<String>,
+    /// Applications and service principals by name or appId.
+    apps: Vec<String>,
+    /// Whether any role is named.
+    roles: bool,
+}
+
+const OBJECT_KINDS: [RefKind; 4] = [
+    RefKind::User,
+    RefKind::Group,
+    RefKind::ServicePrincipal,
+    RefKind::MethodTarget,
+];
+
+impl Wanted {
+    fn of(uses: &[RefUse]) -> Wanted {
+        let pick = |pred: &dyn Fn(&RefUse) -> bool| -> Vec<String> {
+            let set: BTreeSet<String> = uses
+                .iter()
+                .filter(|u| pred(u))
+                .map(|u| u.text.clone())
+                .collect();
+            set.into_iter().collect()
+        };
+        Wanted {
+            ids: pick(&|u| OBJECT_KINDS.contains(&u.kind) && is_guid(&u.text)),
+            upns: pick(&|u| {
+                !is_guid(&u.text)
+                    && (u.kind == RefKind::User
+                        || (u.kind == RefKind::MethodTarget && u.text.contains('@')))
+            }),
+            groups: pick(&|u| {
+                !is_guid(&u.text)
+                    && (u.kind == RefKind::Group
+                        || (u.kind == RefKind::MethodTarget && !u.text.contains('@')))
+            }),
+            apps: pick(&|u| {
+                u.kind == RefKind::Application
+                    || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
+            }),
+            roles: uses.iter().any(|u| u.kind == RefKind::Role),
+        }
+    }
+}
+
+/// What each look-up of [`Wanted`] came to.
+type Found = (
+    Result<(HashMap<String, DirectoryObject>, Vec<String>), GraphError>,
+    Result<BTreeMap<String, Lookup<String>>, GraphError>,
+    Result<BTreeMap<String, Lookup<String>>, GraphError>,
+    Result<BTreeMap<String, Lookup<DirectoryObject>>, GraphError>,
+    Result<Option<RoleCatalog>, GraphError>,
+);
+
+/// Every kind of look-up at once: they do not depend on each other.
+async fn look_up(resolver: &Resolver, w: &Wanted) -> Found {
+    futures::join!(
         async {
-            if !ids.is_empty() {
-                let _ = resolver.try_names_for_ids(&ids).await;
+            if w.ids.is_empty() {
+                Ok((HashMap::new(), Vec::new()))
+            } else {
+                resolver.try_names_for_ids(&w.ids).await
             }
         },
         async {
-            if !upns.is_empty() {
-                let _ = resolver.users_by_upn_each(&upns).await;
+            if w.upns.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.users_by_upn_each(&w.upns).await
             }
         },
         async {
-            if !groups.is_empty() {
-                let _ = resolver.groups_by_name_each(&groups).await;
+            if w.groups.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.groups_by_name_each(&w.groups).await
             }
         },
         async {
-            if !apps.is_empty() {
-                let _ = resolver.service_principals_each(&apps).await;
+            if w.apps.is_empty() {
+                Ok(Default::default())
+            } else {
+                resolver.service_principals_each(&w.apps).await
             }
         },
         async {
-            if needs_roles {
-                let _ = resolver.roles().await;
+            if w.roles {
+                resolver.roles().await.map(Some)
+            } else {
+                Ok(None)
             }
         },
-    );
+    )
 }
 
 /// Checks every declared reference against the tenant and returns the configuration with every
@@ -294,14 +340,6 @@ pub async fn canonicalise(
     let mut canonical: HashMap<(RefKind, String), String> = HashMap::new();
     let mut bad: Vec<BadReference> = check_identities(desired, live);
     let key = |k: RefKind, t: &str| (k, t.to_ascii_lowercase());
-    let wanted = |pred: &dyn Fn(&RefUse) -> bool| -> Vec<String> {
-        let set: BTreeSet<String> = uses
-            .iter()
-            .filter(|u| pred(u))
-            .map(|u| u.text.clone())
-            .collect();
-        set.into_iter().collect()
-    };
     let orphans: BTreeSet<String> = live
         .orphans
         .iter()
@@ -320,65 +358,9 @@ pub async fn canonicalise(
         }
     };
 
-    let object_kinds = [
-        RefKind::User,
-        RefKind::Group,
-        RefKind::ServicePrincipal,
-        RefKind::MethodTarget,
-    ];
-    let ids = wanted(&|u| object_kinds.contains(&u.kind) && is_guid(&u.text));
-    let upns = wanted(&|u| {
-        !is_guid(&u.text)
-            && (u.kind == RefKind::User
-                || (u.kind == RefKind::MethodTarget && u.text.contains('@')))
-    });
-    let groups = wanted(&|u| {
-        !is_guid(&u.text)
-            && (u.kind == RefKind::Group
-                || (u.kind == RefKind::MethodTarget && !u.text.contains('@')))
-    });
-    let apps = wanted(&|u| {
-        u.kind == RefKind::Application || (u.kind == RefKind::ServicePrincipal && !is_guid(&u.text))
-    });
-    let needs_roles = uses.iter().any(|u| u.kind == RefKind::Role);
-    // Every kind of look-up at once: they do not depend on each other.
-    let (by_id, by_upn, by_group, by_app, roles) = futures::join!(
-        async {
-            if ids.is_empty() {
-                Ok((HashMap::new(), Vec::new()))
-            } else {
-                resolver.try_names_for_ids(&ids).await
-            }
-        },
-        async {
-            if upns.is_empty() {
-                Ok(Default::default())
-            } else {
-                resolver.users_by_upn_each(&upns).await
-            }
-        },
-        async {
-            if groups.is_empty() {
-                Ok(Default::default())
-            } else {
-                resolver.groups_by_name_each(&groups).await
-            }
-        },
-        async {
-            if apps.is_empty() {
-                Ok(Default::default())
-            } else {
-                resolver.service_principals_each(&apps).await
-            }
-        },
-        async {
-            if needs_roles {
-                resolver.roles().await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
+    let w = Wanted::of(&uses);
+    let (by_id, by_upn, by_group, by_app, roles) = look_up(resolver, &w).await;
+    let (upns, groups, apps) = (&w.upns, &w.groups, &w.apps);
 
     // Directory objects by id (users, groups, service principals, method targets).
     let (found, missing) = by_id?;
@@ -389,7 +371,7 @@ pub async fn canonicalise(
         if orphans.contains(&id.to_ascii_lowercase()) {
             continue;
         }
-        for k in object_kinds {
+        for k in OBJECT_KINDS {
             fail(
                 &mut bad,
                 &[k],
@@ -403,7 +385,7 @@ pub async fn canonicalise(
     for (upn, outcome) in by_upn? {
         match outcome {
             Lookup::Found(id) => {
-                names.insert(id.to_ascii_lowercase(), spelled(&upns, &upn));
+                names.insert(id.to_ascii_lowercase(), spelled(upns, &upn));
                 canonical.insert(key(RefKind::User, &upn), id.clone());
                 canonical.insert(key(RefKind::MethodTarget, &upn), id);
             }
@@ -413,7 +395,7 @@ pub async fn canonicalise(
                 &upn,
                 &format!(
                     "user {:?} does not exist in the tenant; check the user principal name, or reference the user by object id",
-                    spelled(&upns, &upn)
+                    spelled(upns, &upn)
                 ),
             ),
         }
@@ -421,7 +403,7 @@ pub async fn canonicalise(
 
     // Groups by display name.
     for (name, outcome) in by_group? {
-        let shown = spelled(&groups, &name);
+        let shown = spelled(groups, &name);
         match outcome {
             Lookup::Found(id) => {
                 names.insert(id.to_ascii_lowercase(), shown);
@@ -447,7 +429,7 @@ pub async fn canonicalise(
 
     // Applications and service principals by name or appId.
     for (text, outcome) in by_app? {
-        let shown = spelled(&apps, &text);
+        let shown = spelled(apps, &text);
         match outcome {
             Lookup::Found(object) => {
                 names.insert(object.id.to_ascii_lowercase(), object.name.clone());

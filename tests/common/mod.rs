@@ -114,6 +114,25 @@ pub async fn steward_async(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> R
 /// The bearer token the test sandboxes accept as a signed-in administrator.
 pub const TOKEN: &str = "steward-test-token";
 
+/// Runs the binary in `dir` against the sandbox at `url`, signed in with [`TOKEN`].
+pub async fn run(dir: &Path, args: &[&str], url: &str) -> Run {
+    steward_async(
+        dir,
+        args,
+        &[("STEWARD_GRAPH_URL", url), ("STEWARD_GRAPH_TOKEN", TOKEN)],
+    )
+    .await
+}
+
+/// Diagnostics as one line of words: miette's wrapping, margins and icons taken out, to compare
+/// whole messages whatever the width they were wrapped to.
+pub fn flat(text: &str) -> String {
+    text.replace(['│', '×', '⚠'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A sandbox serving the demo tenant in-process, accepting [`TOKEN`].
 pub async fn demo(config: steward::sandbox::SandboxConfig) -> steward::sandbox::RunningSandbox {
     steward::sandbox::start(steward::sandbox::SandboxConfig {
