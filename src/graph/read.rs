@@ -159,6 +159,14 @@ async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), G
     let Some(expected) = expected(kind) else {
         return Ok((kind, Vec::new()));
     };
+    // A label's event type is a navigation property: Graph returns it only when expanded.
+    let expanded;
+    let path = if kind == Kind::RetentionLabel {
+        expanded = format!("{path}?$expand=retentionEventType");
+        expanded.as_str()
+    } else {
+        path
+    };
     let items = match kind.arity() {
         Arity::Named => client.list_expected(path, &expected).await?,
         _ => vec![client.get_expected(path, &expected).await?],

@@ -8,7 +8,7 @@ use super::conditional_access::{
     ConditionalAccessPolicy, GrantControl, MembershipKind, SignInFrequencyInterval,
 };
 use super::named_location::NamedLocation;
-use super::retention_label::{ActionAfterRetentionPeriod, RetentionLabel};
+use super::retention_label::{ActionAfterRetentionPeriod, RetentionLabel, RetentionTrigger};
 use super::sharepoint::{SharepointSettings, SharingDomainRestrictionMode};
 use super::{Address, Desired, Finding, Severity};
 
@@ -231,7 +231,106 @@ pub fn retention_label(label: &RetentionLabel) -> Vec<Finding> {
             "add label-to-be-applied \"<label name>\"",
         ));
     }
+    retention_event(label, &mut out);
+    disposition_review(label, &mut out);
     out
+}
+
+/// Event-based retention: `dateOfEvent` and an event type go together.
+fn retention_event(label: &RetentionLabel, out: &mut Vec<Finding>) {
+    let on_event = label.retention_trigger == Some(RetentionTrigger::DateOfEvent);
+    match &label.retention_event_type {
+        None if on_event => out.push(error(
+            "steward::retention::event-without-type",
+            "/retentionTrigger",
+            "retention-trigger dateOfEvent needs retention-event-type: without it no event can start the period".into(),
+            "add retention-event-type \"<event type id>\" (GET /security/triggerTypes/retentionEventTypes lists them)",
+        )),
+        Some(_) if !on_event => out.push(error(
+            "steward::retention::event-type-without-trigger",
+            "/retentionEventType",
+            "retention-event-type is only used with retention-trigger dateOfEvent".into(),
+            "write retention-trigger dateOfEvent, or remove retention-event-type",
+        )),
+        Some(id) if !super::reference::is_guid(id) => out.push(error(
+            "steward::retention::event-type-not-id",
+            "/retentionEventType",
+            format!("retention-event-type {id:?} is not an id: steward names event types by id"),
+            "write the event type's id (GET /security/triggerTypes/retentionEventTypes lists them)",
+        )),
+        _ => {}
+    }
+}
+
+/// Disposition review: `startDispositionReview` and its stages go together, stages are
+/// numbered 1, 2, … in order, and every stage has reviewers with email addresses.
+fn disposition_review(label: &RetentionLabel, out: &mut Vec<Finding>) {
+    let review = label.action_after_retention_period
+        == Some(ActionAfterRetentionPeriod::StartDispositionReview);
+    let stages = label
+        .disposition_review_stages
+        .as_deref()
+        .unwrap_or_default();
+    if review && stages.is_empty() {
+        out.push(error(
+            "steward::retention::review-without-stages",
+            "/actionAfterRetentionPeriod",
+            "action-after-retention-period startDispositionReview needs at least one disposition review stage".into(),
+            "add disposition-review-stages stage-number=1 name=\"Records team\" { reviewers-email-addresses \"records@contoso.example\" }",
+        ));
+    }
+    if !review && label.disposition_review_stages.is_some() {
+        out.push(error(
+            "steward::retention::stages-without-review",
+            "/dispositionReviewStages",
+            "disposition-review-stages are only used with action-after-retention-period startDispositionReview".into(),
+            "write action-after-retention-period startDispositionReview, or remove the stages",
+        ));
+    }
+    for (i, stage) in stages.iter().enumerate() {
+        let expected = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        if stage.stage_number != expected {
+            out.push(error(
+                "steward::retention::stage-number",
+                &format!("/dispositionReviewStages/{i}/stageNumber"),
+                format!(
+                    "disposition review stage {} is declared in position {expected}: stages are numbered 1, 2, … in the order they run",
+                    stage.stage_number
+                ),
+                &format!("write stage-number={expected}, or reorder the stages"),
+            ));
+        }
+        if stage.reviewers_email_addresses.is_empty() {
+            out.push(error(
+                "steward::retention::stage-without-reviewers",
+                &format!("/dispositionReviewStages/{i}/reviewersEmailAddresses"),
+                format!("disposition review stage {:?} has no reviewer", stage.name),
+                "add reviewers-email-addresses \"records@contoso.example\"",
+            ));
+        }
+        for (j, address) in stage.reviewers_email_addresses.iter().enumerate() {
+            if !is_email(address) {
+                out.push(error(
+                    "steward::retention::reviewer-email",
+                    &format!("/dispositionReviewStages/{i}/reviewersEmailAddresses/{j}"),
+                    format!("reviewer {address:?} is not an email address"),
+                    "write the reviewer's email address, such as records@contoso.example",
+                ));
+            }
+        }
+    }
+}
+
+/// A plain `local@domain.tld` address: one `@`, no spaces, a dot in the domain.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !text.chars().any(char::is_whitespace)
+        && domain.contains('.')
+        && domain.split('.').all(|part| !part.is_empty())
 }
 
 /// Checks SharePoint settings.
@@ -328,5 +427,86 @@ mod tests {
             .map(|d| d.code)
             .collect();
         assert_eq!(codes, ["steward::ca::empty-lockout-waiver"]);
+    }
+
+    fn retention_codes(body: &str) -> Vec<&'static str> {
+        let loaded = load_str(
+            "labels.kdl",
+            &format!(
+                "retention-label \"L\" {{\n    behavior-during-retention-period retain\n    retention-duration days=30\n{body}}}\n"
+            ),
+        );
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect()
+    }
+
+    #[test]
+    fn date_of_event_without_an_event_type_is_an_error() {
+        assert_eq!(
+            retention_codes("    retention-trigger dateOfEvent\n"),
+            ["steward::retention::event-without-type"]
+        );
+        assert_eq!(
+            retention_codes(
+                "    retention-trigger dateOfEvent\n    retention-event-type \"6f7a1b2c-3d4e-4f50-8a61-7b8c9d0e1f20\"\n"
+            ),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            retention_codes(
+                "    retention-trigger dateOfEvent\n    retention-event-type \"Employee departure\"\n"
+            ),
+            ["steward::retention::event-type-not-id"]
+        );
+        assert_eq!(
+            retention_codes(
+                "    retention-trigger dateCreated\n    retention-event-type \"6f7a1b2c-3d4e-4f50-8a61-7b8c9d0e1f20\"\n"
+            ),
+            ["steward::retention::event-type-without-trigger"]
+        );
+    }
+
+    #[test]
+    fn disposition_review_without_stages_is_an_error() {
+        assert_eq!(
+            retention_codes("    action-after-retention-period startDispositionReview\n"),
+            ["steward::retention::review-without-stages"]
+        );
+        assert_eq!(
+            retention_codes(
+                "    action-after-retention-period delete\n    disposition-review-stages stage-number=1 name=\"A\" { reviewers-email-addresses \"a@contoso.example\"; }\n"
+            ),
+            ["steward::retention::stages-without-review"]
+        );
+    }
+
+    #[test]
+    fn review_stages_are_numbered_in_order_and_name_reviewers_by_email() {
+        let review = "    action-after-retention-period startDispositionReview\n";
+        assert_eq!(
+            retention_codes(&format!(
+                "{review}    disposition-review-stages stage-number=1 name=\"A\" {{ reviewers-email-addresses \"a@contoso.example\"; }}\n    disposition-review-stages stage-number=2 name=\"B\" {{ reviewers-email-addresses \"b@contoso.example\" \"c@contoso.example\"; }}\n"
+            )),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            retention_codes(&format!(
+                "{review}    disposition-review-stages stage-number=1 name=\"A\" {{ reviewers-email-addresses \"a@contoso.example\"; }}\n    disposition-review-stages stage-number=3 name=\"B\" {{ reviewers-email-addresses \"b@contoso.example\"; }}\n"
+            )),
+            ["steward::retention::stage-number"]
+        );
+        assert_eq!(
+            retention_codes(&format!(
+                "{review}    disposition-review-stages stage-number=1 name=\"A\" {{ reviewers-email-addresses \"records team\" \"a@\"; }}\n"
+            )),
+            [
+                "steward::retention::reviewer-email",
+                "steward::retention::reviewer-email"
+            ]
+        );
     }
 }

@@ -80,6 +80,26 @@ pub struct RetentionLabel {
     /// Whether records start locked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_record_behavior: Option<DefaultRecordBehavior>,
+    /// With `retention-trigger dateOfEvent`: the id of the retention event type whose events
+    /// start the period (see `/security/triggerTypes/retentionEventTypes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_event_type: Option<String>,
+    /// With `action-after-retention-period startDispositionReview`: who reviews, stage by stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition_review_stages: Option<Vec<DispositionReviewStage>>,
+}
+
+/// One stage of a disposition review: its reviewers decide, then the next stage starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispositionReviewStage {
+    /// The stage's position: 1 for the first, 2 for the next, and so on.
+    #[schemars(range(min = 1, max = 5))]
+    pub stage_number: i32,
+    /// The stage's name, shown to reviewers.
+    pub name: String,
+    /// The email addresses of the stage's reviewers (users or mail-enabled security groups).
+    pub reviewers_email_addresses: Vec<String>,
 }
 
 /// A retention duration: a number of days, or forever.

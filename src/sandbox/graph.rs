@@ -976,10 +976,94 @@ fn validate(body: Map<String, Value>, ty: &str) -> Result<Map<String, Value>, Re
     }
 }
 
+/// Retention labels: an event-based label names its event type, a disposition review has
+/// stages, and every stage has a distinct number and reviewers.
+fn retention_label_rules(body: &Map<String, Value>, creating: bool) -> Result<(), Reply> {
+    let says = |key: &str, value: &str| body.get(key).and_then(Value::as_str) == Some(value);
+    if creating
+        && says("retentionTrigger", "dateOfEvent")
+        && !body.contains_key("retentionEventType@odata.bind")
+    {
+        return Err(Reply::bad_request(
+            "A label with retentionTrigger 'dateOfEvent' needs 'retentionEventType@odata.bind'.",
+        ));
+    }
+    let stages = body
+        .get("dispositionReviewStages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if creating && says("actionAfterRetentionPeriod", "startDispositionReview") && stages.is_empty()
+    {
+        return Err(Reply::bad_request(
+            "A label with actionAfterRetentionPeriod 'startDispositionReview' needs 'dispositionReviewStages'.",
+        ));
+    }
+    let mut numbers = std::collections::HashSet::new();
+    for stage in stages {
+        let number = stage
+            .get("stageNumber")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !numbers.insert(number) {
+            return Err(Reply::bad_request(format!(
+                "Disposition review stage number '{number}' appears more than once."
+            )));
+        }
+        if stage
+            .get("reviewersEmailAddresses")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+        {
+            return Err(Reply::bad_request(format!(
+                "Disposition review stage '{number}' needs 'reviewersEmailAddresses'."
+            )));
+        }
+    }
+    if let Some(bind) = body.get("retentionEventType@odata.bind") {
+        event_type_id(bind)?;
+    }
+    Ok(())
+}
+
+/// The event type id a `retentionEventType@odata.bind` names.
+fn event_type_id(bind: &Value) -> Result<String, Reply> {
+    bind.as_str()
+        .and_then(|url| {
+            let (_, tail) = url.split_once("security/triggerTypes/retentionEventTypes")?;
+            let id = tail
+                .strip_prefix("('")
+                .and_then(|t| t.strip_suffix("')"))
+                .or_else(|| tail.strip_prefix('/'))?;
+            uuid::Uuid::parse_str(id).ok().map(|_| id.to_ascii_lowercase())
+        })
+        .ok_or_else(|| {
+            Reply::bad_request(
+                "'retentionEventType@odata.bind' must name security/triggerTypes/retentionEventTypes('{id}').",
+            )
+        })
+}
+
+/// Turns a label's event type binding into the (expanded) navigation property a read returns.
+fn bind_event_type(kind: Kind, body: &mut Map<String, Value>) {
+    if kind != Kind::RetentionLabel {
+        return;
+    }
+    if let Some(bind) = body.remove("retentionEventType@odata.bind")
+        && let Ok(id) = event_type_id(&bind)
+    {
+        body.insert(
+            "retentionEventType".into(),
+            json!({"@odata.type": "#microsoft.graph.security.retentionEventType", "id": id}),
+        );
+    }
+}
+
 /// Value rules the metadata cannot express, checked on create and (for what a PATCH names) on
 /// update.
 fn kind_rules(kind: Kind, body: &Map<String, Value>, creating: bool) -> Result<(), Reply> {
     match kind {
+        Kind::RetentionLabel => retention_label_rules(body, creating)?,
         Kind::CaPolicy if creating => {
             let c = body.get("conditions").cloned().unwrap_or(Value::Null);
             if c.get("applications").is_none_or(Value::is_null) {
@@ -1138,6 +1222,7 @@ fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
     if let Err(r) = kind_rules(coll.kind, &body, true) {
         return r;
     }
+    bind_event_type(coll.kind, &mut body);
     let now = now();
     let id = uuid::Uuid::new_v4().to_string();
     for server_set in [
@@ -1307,6 +1392,7 @@ fn update_item(app: &App, coll: &Coll, req: &Request, id: &str) -> Reply {
     if let Err(r) = kind_rules(coll.kind, &body, false) {
         return r;
     }
+    bind_event_type(coll.kind, &mut body);
     body.remove("id");
     let mut updated = current.clone();
     if let Value::Object(m) = &mut updated {

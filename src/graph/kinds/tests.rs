@@ -263,3 +263,83 @@ fn comma_joined_guest_types_become_a_list() {
     );
     assert_eq!(unexpressed, []);
 }
+
+/// The response of the documented create example (security-labelsroot-post-retentionlabel.md,
+/// v1.0), its missing comma restored, with the event type expanded as `$expand` returns it.
+fn documented_created_label() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.security.retentionLabel",
+        "id": "64a99fb4-07be-0481-8746-44c15c0eef1f",
+        "displayName": "Retention Schedule 10005",
+        "behaviorDuringRetentionPeriod": "retain",
+        "actionAfterRetentionPeriod": "startDispositionReview",
+        "retentionTrigger": "dateOfEvent",
+        "retentionEventType": {"id": "E095F4FC-B966-4C40-94DE-FB8A383658E4"},
+        "retentionDuration": {
+            "@odata.type": "microsoft.graph.security.retentionDurationInDays",
+            "days": 2555
+        },
+        "dispositionReviewStages": [
+            {"stageNumber": 1, "name": "Stage1",
+             "reviewersEmailAddresses ": ["Admin@contoso.onmicrosoft.com"]}
+        ],
+        "isInUse": "true",
+        "descriptionForAdmins": "retain for 7 years",
+        "descriptionForUsers": "retain for 7 years",
+        "defaultRecordBehavior": "startLocked"
+    })
+}
+
+#[test]
+fn the_documented_event_based_label_with_review_stages_reads_completely() {
+    let (label, unexpressed): (RetentionLabel, _) =
+        read(Kind::RetentionLabel, &documented_created_label(), &Nothing).expect("readable");
+    assert_eq!(unexpressed, []);
+    assert_eq!(
+        label.retention_event_type.as_deref(),
+        Some("e095f4fc-b966-4c40-94de-fb8a383658e4")
+    );
+    let stages = label.disposition_review_stages.unwrap_or_default();
+    assert_eq!(stages.len(), 1);
+    assert_eq!(stages[0].stage_number, 1);
+    assert_eq!(stages[0].name, "Stage1");
+    assert_eq!(
+        stages[0].reviewers_email_addresses,
+        ["Admin@contoso.onmicrosoft.com"]
+    );
+    // Graph's metadata types the stage number as a string: read the same.
+    let mut as_string = documented_created_label();
+    as_string["dispositionReviewStages"][0]["stageNumber"] = json!("1");
+    let (again, _): (RetentionLabel, _) =
+        read(Kind::RetentionLabel, &as_string, &Nothing).expect("readable");
+    assert_eq!(
+        again.disposition_review_stages.map(|s| s[0].stage_number),
+        Some(1)
+    );
+}
+
+#[test]
+fn an_event_based_label_is_written_with_its_event_type_bound_and_string_stage_numbers() {
+    let mut value = json!({
+        "displayName": "Retention Schedule 10005",
+        "retentionTrigger": "dateOfEvent",
+        "retentionEventType": "e095f4fc-b966-4c40-94de-fb8a383658e4",
+        "retentionDuration": {"days": 2555},
+        "dispositionReviewStages": [
+            {"stageNumber": 1, "name": "Stage1", "reviewersEmailAddresses": ["Admin@contoso.onmicrosoft.com"]}
+        ]
+    });
+    retention_label::to_graph(&mut value);
+    assert_eq!(
+        value,
+        json!({
+            "displayName": "Retention Schedule 10005",
+            "retentionTrigger": "dateOfEvent",
+            "retentionEventType@odata.bind": "https://graph.microsoft.com/v1.0/security/triggerTypes/retentionEventTypes('e095f4fc-b966-4c40-94de-fb8a383658e4')",
+            "retentionDuration": {"@odata.type": "#microsoft.graph.security.retentionDurationInDays", "days": 2555},
+            "dispositionReviewStages": [
+                {"stageNumber": "1", "name": "Stage1", "reviewersEmailAddresses": ["Admin@contoso.onmicrosoft.com"]}
+            ]
+        })
+    );
+}

@@ -79,7 +79,7 @@ pub fn to_graph(
     match kind {
         Kind::ConditionalAccessPolicy => conditional_access(&mut value),
         Kind::NamedLocation => named_location(&mut value),
-        Kind::RetentionLabel => retention_label(&mut value),
+        Kind::RetentionLabel => super::retention_label::to_graph(&mut value),
         _ => {}
     }
     Ok(value)
@@ -161,17 +161,6 @@ fn named_location(value: &mut Value) {
                     "cidrAddress": cidr,
                 });
             }
-        }
-    }
-}
-
-fn retention_label(value: &mut Value) {
-    if let Some(duration) = value.get_mut("retentionDuration") {
-        if duration.get("forever") == Some(&Value::Bool(true)) {
-            *duration =
-                json!({"@odata.type": "#microsoft.graph.security.retentionDurationForever"});
-        } else if let Some(days) = duration.get("days").cloned() {
-            *duration = json!({"@odata.type": "#microsoft.graph.security.retentionDurationInDays", "days": days});
         }
     }
 }
