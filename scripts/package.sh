@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Package a release build: the binary, its completions and man page, and the docs, as
+# Package a release build: the binary, its completions and man pages, and the docs, as
 # steward-VERSION-TARGET.tar.gz with a .sha256 beside it.
 #
 # usage: package.sh BINARY VERSION TARGET OUT_DIR
 #
-# The binary must run on this machine (it writes its own completions and man page), so each
+# The binary must run on this machine (it writes its own completions and man pages), so each
 # target is packaged on the runner that built it.
 set -euo pipefail
 
@@ -30,7 +30,8 @@ cp "$binary" "$stage/$name/$exe"
 "$binary" completions zsh >"$stage/$name/completions/_steward"
 "$binary" completions fish >"$stage/$name/completions/steward.fish"
 "$binary" completions powershell >"$stage/$name/completions/_steward.ps1"
-"$binary" man >"$stage/$name/man/steward.1"
+# steward.1 and one page per command (steward-plan.1, …), which steward.1 refers to.
+"$binary" man --dir "$stage/$name/man"
 cp "$root/README.md" "$stage/$name/"
 
 tar -C "$stage" -czf "$out/$name.tar.gz" "$name"

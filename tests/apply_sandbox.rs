@@ -97,7 +97,7 @@ async fn the_pack_applies_and_the_tenant_converges() {
 async fn throttling_errors_and_replication_delay_do_not_stop_convergence() {
     let sandbox = common::demo(SandboxConfig {
         throttle_every: 3,
-        retry_after_ms: 20,
+        retry_after_ms: 0,
         fail_every: 7,
         consistency_delay_ms: 500,
         ..SandboxConfig::default()

@@ -118,7 +118,7 @@ async fn paging_throttling_and_server_errors_do_not_change_the_export() {
     let stormy = common::demo(SandboxConfig {
         page_size: 1,
         throttle_every: 3,
-        retry_after_ms: 5,
+        retry_after_ms: 0,
         fail_every: 5,
         ..SandboxConfig::default()
     })

@@ -1400,7 +1400,7 @@ fn the_apply_workflow_fails_on_a_stale_plan_unless_told_to_replan() {
 // ---- package.sh and release.sh -------------------------------------------------------------
 
 #[test]
-fn package_bundles_the_binary_completions_man_page_and_docs_with_a_checksum() {
+fn package_bundles_the_binary_completions_man_pages_and_docs_with_a_checksum() {
     let h = Harness::new();
     let run = h.run(
         "package.sh",
@@ -1432,6 +1432,18 @@ fn package_bundles_the_binary_completions_man_page_and_docs_with_a_checksum() {
             "completions/_steward.ps1",
             "completions/steward.bash",
             "completions/steward.fish",
+            "man/steward-apply.1",
+            "man/steward-completions.1",
+            "man/steward-drift.1",
+            "man/steward-export.1",
+            "man/steward-fmt.1",
+            "man/steward-man.1",
+            "man/steward-permissions.1",
+            "man/steward-plan.1",
+            "man/steward-sandbox-serve.1",
+            "man/steward-sandbox.1",
+            "man/steward-schema.1",
+            "man/steward-validate.1",
             "man/steward.1",
             "steward",
         ]

@@ -26,9 +26,11 @@ pub const SANDBOX_STATE: &str = ".steward/sandbox.json";
 /// Flags shared by the commands that compare files with a tenant.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// Run against a local sandbox tenant ("Contoso", kept in .steward/sandbox.json) instead
-    /// of Microsoft Graph: try the whole workflow without touching a real tenant. Graph and
-    /// sign-in settings (flags and environment) are ignored.
+    /// Run against a local sandbox tenant ("Contoso") instead of Microsoft Graph: try the
+    /// whole workflow without touching a real tenant. Its state is kept in
+    /// .steward/sandbox.json under the current directory (delete the file to start again from
+    /// the demo tenant; add .steward/ to .gitignore). Graph and sign-in settings (flags and
+    /// environment) are ignored.
     #[arg(long)]
     pub sandbox: bool,
     #[command(flatten)]

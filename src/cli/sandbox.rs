@@ -67,7 +67,8 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     throttle_every: u64,
 
-    /// The Retry-After those 429 answers carry, in milliseconds (sent as fractional seconds).
+    /// The wait those 429 answers ask for, in milliseconds; Retry-After is sent in whole
+    /// seconds, rounded up, as Graph sends it (0: retry at once).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     retry_after_ms: u64,
 

@@ -661,6 +661,7 @@ fn filterable(kind: Kind) -> Option<&'static [&'static str]> {
             "proxyAddresses",
             "assignedLicenses",
             "membershipRule",
+            "membershipRuleProcessingState",
             "visibility",
         ]),
         Kind::ServicePrincipal => Some(&[
@@ -672,7 +673,6 @@ fn filterable(kind: Kind) -> Option<&'static [&'static str]> {
             "servicePrincipalNames",
             "tags",
             "appOwnerOrganizationId",
-            "publisherName",
             "alternativeNames",
             "appDisplayName",
         ]),

@@ -47,8 +47,8 @@ pub struct SandboxConfig {
     pub latency_ms: u64,
     /// Every Nth Graph request is answered 429 (0 = never).
     pub throttle_every: u64,
-    /// The `Retry-After` of those throttled answers, in milliseconds (Graph sends fractional
-    /// seconds such as `2.128`).
+    /// The wait those throttled answers ask for, in milliseconds; `Retry-After` carries it in
+    /// whole seconds, rounded up, as Graph sends it (0 asks for an immediate retry).
     pub retry_after_ms: u64,
     /// Every Nth Graph request is answered 503 (0 = never).
     pub fail_every: u64,

@@ -268,7 +268,6 @@ pub fn demo() -> Map<String, Value> {
         "appId": guid(NS_APP, 1),
         "appOwnerOrganizationId": DEMO_TENANT_ID,
         "displayName": "Contoso Payroll",
-        "publisherName": "Contoso",
         "servicePrincipalNames": [guid(NS_APP, 1)],
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMyOrg",
@@ -1364,7 +1363,6 @@ fn first_party_service_principals() -> Vec<Value> {
                 "appId": app_id,
                 "appOwnerOrganizationId": MICROSOFT_TENANT_ID,
                 "displayName": name,
-                "publisherName": "Microsoft Services",
                 "servicePrincipalNames": [app_id],
                 "servicePrincipalType": "Application",
                 "signInAudience": "AzureADMultipleOrgs",
@@ -1430,7 +1428,6 @@ fn organization() -> Value {
         "createdDateTime": T_CREATED,
         "defaultUsageLocation": "US",
         "displayName": "Contoso",
-        "isMultipleDataLocationsForServicesEnabled": null,
         "marketingNotificationEmails": [],
         "onPremisesLastSyncDateTime": null,
         "onPremisesSyncEnabled": null,
@@ -1443,7 +1440,6 @@ fn organization() -> Value {
         "street": "1 Contoso Way",
         "technicalNotificationMails": [format!("admin@{DEMO_DOMAIN}")],
         "tenantType": "AAD",
-        "directorySizeQuota": { "used": 120, "total": 50000 },
         "assignedPlans": [],
         "privacyProfile": { "contactEmail": "", "statementUrl": "" },
         "provisionedPlans": [],
@@ -2044,7 +2040,7 @@ mod tests {
     }
 
     #[test]
-    fn policy_kinds_match_graph_metadata() {
+    fn every_seeded_object_has_only_graph_v1_properties() {
         let csdl = Csdl(serde_json::from_str(TYPES).expect("metadata parses"));
         let kinds = [
             (CA_POLICIES, "conditionalAccessPolicy"),
@@ -2061,9 +2057,33 @@ mod tests {
             ("policies/authorizationPolicy", "authorizationPolicy"),
             ("admin/sharepoint/settings", "sharepointSettings"),
             (RETENTION_LABELS, "security.retentionLabel"),
+            (USERS, "user"),
+            (GROUPS, "group"),
+            (SERVICE_PRINCIPALS, "servicePrincipal"),
+            ("directoryRoleTemplates", "directoryRoleTemplate"),
+            (
+                "roleManagement/directory/roleDefinitions",
+                "unifiedRoleDefinition",
+            ),
+            ("organization", "organization"),
         ];
+        // Every Graph resource the sandbox serves is listed here (all but the sandbox's own
+        // state: group memberships and token clients), so no seeded object escapes the check.
+        let served: BTreeSet<&str> = kinds.iter().map(|(key, _)| *key).collect();
+        let unchecked: Vec<&&str> = STATE_KEYS
+            .iter()
+            .filter(|k| !served.contains(**k) && **k != GROUP_MEMBERS && **k != "_sandbox")
+            .collect();
+        assert!(unchecked.is_empty(), "not checked: {unchecked:?}");
         let mut errors = Vec::new();
-        for state in [empty(), demo(), maximal(20, 20, 20)] {
+        let mut messy = messy();
+        // The messy tenant's Global Secure Access location is there because real tenants
+        // return it although the v1.0 metadata does not declare it: steward must skip it.
+        if let Some(Value::Array(locations)) = messy.get_mut(NAMED_LOCATIONS) {
+            locations
+                .retain(|l| l["@odata.type"] != "#microsoft.graph.compliantNetworkNamedLocation");
+        }
+        for state in [empty(), demo(), messy, maximal(20, 20, 20)] {
             for (key, ty) in kinds {
                 let value = &state[key];
                 let ty = format!("microsoft.graph.{ty}");

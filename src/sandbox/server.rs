@@ -51,10 +51,7 @@ impl App {
             consistency_delay_ms: config.consistency_delay_ms,
             latency_ms: config.latency_ms,
             throttle_every: config.throttle_every,
-            retry_after: format!("{:.3}", config.retry_after_ms as f64 / 1000.0)
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string(),
+            retry_after: retry_after_header(config.retry_after_ms),
             fail_every: config.fail_every,
             write_timeout_every: config.write_timeout_every,
             write_limits: config.write_limits,
@@ -353,4 +350,25 @@ fn to_response(reply: Reply, request_id: &str, client_request_id: &str) -> Respo
         }
     }
     response
+}
+
+/// `Retry-After` for a wait of `ms` milliseconds: whole seconds, rounded up, because Graph
+/// sends integers and Microsoft's SDKs ignore a fractional value (falling back to their own
+/// backoff).
+fn retry_after_header(ms: u64) -> String {
+    ms.div_ceil(1000).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_header;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up() {
+        assert_eq!(retry_after_header(0), "0");
+        assert_eq!(retry_after_header(1), "1");
+        assert_eq!(retry_after_header(1000), "1");
+        assert_eq!(retry_after_header(1500), "2");
+        assert_eq!(retry_after_header(2128), "3");
+    }
 }
