@@ -74,6 +74,25 @@ fn schema_check_fails_on_a_stale_file_and_schema_rewrites_it() {
 }
 
 #[test]
+fn schema_check_reports_an_absent_file_as_missing_not_stale() {
+    let scratch = Scratch::new();
+    let written = scratch.run(&["schema", "--out", "schemas"]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    let removed = std::fs::remove_file(scratch.path().join("schemas/named-location.schema.json"));
+    assert!(removed.is_ok(), "{removed:?}");
+    let check = scratch.run(&["schema", "--out", "schemas", "--check"]);
+    assert_eq!(check.code, 1);
+    assert!(
+        check
+            .stderr
+            .contains("missing: schemas/named-location.schema.json\n"),
+        "{}",
+        check.stderr
+    );
+    assert!(!check.stderr.contains("stale: "), "{}", check.stderr);
+}
+
+#[test]
 fn the_schemas_validate_a_policy_in_its_json_form() {
     // The schema of a kind describes exactly the JSON the language converts a node into.
     let schema_text = std::fs::read_to_string(repo().join("schemas/named-location.schema.json"))

@@ -361,3 +361,157 @@ fn a_missing_path_is_a_clear_error() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("cannot read nowhere"), "{}", run.stderr);
 }
+
+/// Conversion errors, a duplicate name, `block` with `mfa`, a location with IP ranges and
+/// countries, and a sign-in frequency without a value, all in one file.
+const MANY_ERRORS: &str = r#"named-location "HQ" {
+    ip-ranges "203.0.113.0/24"
+    countries-and-regions "FR"
+    is-trusted "yes"
+}
+conditional-access-policy "CA001 Block" {
+    state enabled
+    colour blue
+    conditions {
+        users { include-users All }
+        applications { include-applications All }
+    }
+    grant-controls {
+        operator OR
+        built-in-controls block mfa
+    }
+}
+conditional-access-policy "CA002 Frequency" {
+    state enabled
+    conditions {
+        users { include-users All }
+        applications { include-applications All }
+    }
+    grant-controls {
+        operator OR
+        built-in-controls mfa
+    }
+    session-controls {
+        sign-in-frequency { is-enabled #true }
+    }
+}
+conditional-access-policy "ca002 frequency" {
+    state enabled
+    conditions {
+        users { include-users All }
+        applications { include-applications All }
+    }
+    grant-controls {
+        operator OR
+        built-in-controls mfa
+    }
+    session-controls {
+        sign-in-frequency { is-enabled #true }
+    }
+}
+"#;
+
+/// The codes of the diagnostics printed, in order.
+fn codes(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("steward::") || l.starts_with("Error: steward::"))
+        .map(|l| l.trim_start_matches("Error: "))
+        .collect()
+}
+
+#[test]
+fn one_run_reports_every_problem_of_a_file_with_many_errors() {
+    let (code, stderr) = validate("many.kdl", MANY_ERRORS);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&stderr),
+        [
+            "steward::wrong-type",
+            "steward::named-location::ip-and-country",
+            "steward::unknown-property",
+            "steward::ca::block-with-others",
+            "steward::ca::frequency-without-value",
+            "steward::ca::frequency-without-type",
+            "steward::duplicate",
+            "steward::duplicate",
+            "steward::ca::frequency-without-value",
+            "steward::ca::frequency-without-type",
+            "steward::lockout::no-emergency-access",
+        ]
+    );
+    assert!(
+        stderr.ends_with("Invalid: 9 errors and 1 warning in 1 file.\n"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!("many_errors_in_one_pass", stderr);
+}
+
+#[test]
+fn a_setting_that_failed_to_convert_is_not_reported_again_by_the_resource_checks() {
+    let (code, stderr) = validate(
+        "frequency.kdl",
+        r#"
+conditional-access-policy "CA003" {
+    state enabled
+    colour blue
+    conditions {
+        users { include-users None }
+        applications { include-applications All }
+    }
+    session-controls {
+        sign-in-frequency {
+            is-enabled #true
+            value "eight"
+            type hours
+        }
+    }
+}
+"#,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&stderr),
+        ["steward::unknown-property", "steward::wrong-type"],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_summary_and_the_json_count_every_file_found_refused_ones_too() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "policies/a-ok.kdl",
+        "security-defaults { is-enabled #false }\n",
+    );
+    scratch.write(
+        "policies/b-bad.kdl",
+        "named-location \"X\" { is-trusted \"yes\" }\n",
+    );
+    scratch.write(
+        "policies/c-latin1.kdl",
+        b"// caf\xe9\nsecurity-defaults { }\n",
+    );
+    let mut big = "// padding\n".repeat(400_000);
+    big.push_str("security-defaults { is-enabled #false }\n");
+    scratch.write("policies/d-big.kdl", big);
+    let run = scratch.run(&["validate", "policies"]);
+    assert_eq!(run.code, 1);
+    let summary = run.stderr.lines().last().unwrap_or_default().to_string();
+    assert_eq!(
+        summary, "Invalid: 4 errors and 0 warnings in 4 files.",
+        "{}",
+        run.stderr
+    );
+    let json = scratch.run(&["validate", "policies", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+    assert_eq!(
+        report["files"],
+        serde_json::json!([
+            "policies/a-ok.kdl",
+            "policies/b-bad.kdl",
+            "policies/c-latin1.kdl",
+            "policies/d-big.kdl"
+        ])
+    );
+}

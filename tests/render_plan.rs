@@ -596,3 +596,27 @@ fn markdown_drift_truncation_points_at_steward_drift() {
         "Run steward drift locally or download the drift report artifact for the full report."
     ));
 }
+
+#[test]
+fn a_deleted_policy_shows_its_own_id_plainly_even_when_the_id_has_a_name() {
+    let plan = mixed_plan();
+    let id = "d41d8cd9-8f00-4b20-9e98-00998ecf8427";
+    let names = Names::new(HashMap::from([(
+        id.to_string(),
+        "Legacy - Block legacy auth".to_string(),
+    )]));
+    let human = render::human(&plan, Mode::Plan, &names, false);
+    assert!(
+        human.contains(&format!("- id           = \"{id}\" -> null")),
+        "{human}"
+    );
+    assert!(
+        !human.contains("\"Legacy - Block legacy auth (d41d8cd9"),
+        "{human}"
+    );
+    let markdown = render::markdown(&plan, Mode::Plan, &names);
+    assert!(
+        markdown.contains(&format!("- id = \"{id}\"\n")),
+        "{markdown}"
+    );
+}

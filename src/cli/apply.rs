@@ -354,7 +354,7 @@ async fn apply(
         "refusing to apply, nothing was written",
     )?;
     let names = names(&planned);
-    let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let colour = super::output::colour_stdout();
     print!("{}", render::human(&plan, Mode::Plan, &names, colour));
     if plan.summary.is_empty() {
         return Ok(ExitCode::SUCCESS);

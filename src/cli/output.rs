@@ -6,9 +6,19 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::config::Diagnostic;
 
-/// True when stderr should be coloured: a terminal, and `NO_COLOR` unset.
+/// True when stderr should be coloured: a terminal, and no `NO_COLOR`.
 pub fn colour_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+    colour_allowed(std::env::var_os("NO_COLOR").as_deref()) && std::io::stderr().is_terminal()
+}
+
+/// True when stdout should be coloured: a terminal, and no `NO_COLOR`.
+pub fn colour_stdout() -> bool {
+    colour_allowed(std::env::var_os("NO_COLOR").as_deref()) && std::io::stdout().is_terminal()
+}
+
+/// False when `NO_COLOR` holds a value; set but empty does not count (no-color.org).
+fn colour_allowed(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(std::ffi::OsStr::is_empty)
 }
 
 /// Renders a diagnostic the way a person reads it: snippet, label, help.
@@ -59,4 +69,17 @@ pub fn one_line(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod colour {
+    use std::ffi::OsStr;
+
+    #[test]
+    fn only_a_non_empty_no_color_turns_colour_off() {
+        assert!(super::colour_allowed(None));
+        assert!(super::colour_allowed(Some(OsStr::new(""))));
+        assert!(!super::colour_allowed(Some(OsStr::new("1"))));
+        assert!(!super::colour_allowed(Some(OsStr::new("0"))));
+    }
 }

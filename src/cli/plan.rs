@@ -1,7 +1,6 @@
 //! `steward plan`: what applying the files would change in the tenant.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +20,8 @@ use crate::render::{self, Mode, Names, PlanDocument};
 ///
 /// Reads the tenant through Microsoft Graph (or the local sandbox with --sandbox), compares
 /// it with the files, and prints every create (+), update (~) and delete (-) with the
-/// settings that change, risky changes first. Exits 0 (or, with --detailed-exitcode, 2 when
+/// settings that change. Risky changes (a policy disabled or deleted, an exclusion added,
+/// sharing widened) are listed first, before the changes, in every format. Exits 0 (or, with --detailed-exitcode, 2 when
 /// there are changes); 1 on any error, and then nothing is planned; 1 too when apply would
 /// refuse the plan because it could lock the emergency-access accounts out (printed after the
 /// plan, which is then not saved).
@@ -58,7 +58,7 @@ pub enum Format {
     Human,
     /// The plan document.
     Json,
-    /// A pull-request comment.
+    /// Markdown, for a pull-request comment, an issue or an alert body.
     Markdown,
 }
 
@@ -149,7 +149,7 @@ pub fn names(planned: &Planned) -> Names {
 pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(), CommandError> {
     match format {
         Format::Human => {
-            let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+            let colour = super::output::colour_stdout();
             print!("{}", render::human(plan, mode, names, colour));
         }
         Format::Markdown => print!("{}", render::markdown(plan, mode, names)),

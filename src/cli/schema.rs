@@ -88,11 +88,16 @@ pub fn schema_files() -> BTreeMap<String, String> {
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let files = schema_files();
     if args.check {
+        // (path, what is wrong with it): absent, or holding other text.
         let mut stale = Vec::new();
         for (name, text) in &files {
             let path = args.out.join(name);
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                stale.push(path.display().to_string());
+            match std::fs::read_to_string(&path) {
+                Ok(on_disk) if on_disk == *text => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    stale.push(("missing", path.display().to_string()));
+                }
+                _ => stale.push(("stale", path.display().to_string())),
             }
         }
         if stale.is_empty() {
@@ -103,8 +108,8 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        for path in &stale {
-            eprintln!("stale: {path}");
+        for (what, path) in &stale {
+            eprintln!("{what}: {path}");
         }
         eprintln!("Schemas are out of date; run `steward schema` and commit the result.");
         return Ok(ExitCode::from(1));

@@ -41,7 +41,7 @@ pub struct ValidateReport {
     pub format_version: u32,
     /// True when there is no error.
     pub valid: bool,
-    /// Files read.
+    /// Every policy file found, including those refused (too large, not UTF-8).
     pub files: Vec<String>,
     /// Every problem found.
     pub diagnostics: Vec<JsonDiagnostic>,
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             let report = ValidateReport {
                 format_version: 1,
                 valid: errors == 0,
-                files: loaded.files.iter().map(|f| f.name.clone()).collect(),
+                files: loaded.file_names.clone(),
                 diagnostics: loaded.diagnostics.iter().map(|d| d.to_json()).collect(),
                 notes,
             };
@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
                 eprintln!("note: {note}");
             }
             let resources = loaded.origins.len();
-            let files = count(loaded.files.len(), "file");
+            let files = count(loaded.file_names.len(), "file");
             if errors == 0 {
                 let tail = if warnings > 0 {
                     format!(", {}", count(warnings, "warning"))

@@ -56,6 +56,20 @@ impl Converter<'_> {
         pointer: &str,
         positional: usize,
     ) -> Option<Map<String, Value>> {
+        let (out, clean) = self.object_partial(node, shape, pointer, positional);
+        clean.then_some(out)
+    }
+
+    /// Like [`Converter::object`], but returns what converted even when some settings did
+    /// not (without them), with `true` when nothing failed: whole-resource checks then still
+    /// run on the rest, so one run reports every problem.
+    pub fn object_partial(
+        &mut self,
+        node: &KdlNode,
+        shape: &ObjectShape,
+        pointer: &str,
+        positional: usize,
+    ) -> (Map<String, Value>, bool) {
         let errors_before = self.error_count();
         let mut out = Map::new();
         let mut seen: HashSet<&str> = HashSet::new();
@@ -163,7 +177,8 @@ impl Converter<'_> {
                 );
             }
         }
-        (self.error_count() == errors_before).then_some(out)
+        let clean = self.error_count() == errors_before;
+        (out, clean)
     }
 
     fn error_count(&self) -> usize {
@@ -182,7 +197,10 @@ impl Converter<'_> {
         match &field.shape {
             Shape::Object(object) => {
                 self.refuse_args(node, 0, key);
-                self.object(node, object, pointer, 0).map(Value::Object)
+                // What converted is kept: the enclosing resource counts the errors, and its
+                // checks see the rest of the block rather than no block at all.
+                let (out, _) = self.object_partial(node, object, pointer, 0);
+                Some(Value::Object(out))
             }
             Shape::Array(item) if matches!(item.as_ref(), Shape::Object(_)) => {
                 let Shape::Object(object) = item.as_ref() else {

@@ -78,6 +78,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// The files read, in the order read, with their text.
     pub files: Vec<Arc<SourceFile>>,
+    /// Every policy file found, in the order read, including those refused (too large, not
+    /// UTF-8, unreadable): what a summary counts.
+    pub file_names: Vec<String>,
 }
 
 impl Loaded {
@@ -193,6 +196,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     let (files, diagnostics) = discover(paths);
     let mut loaded = Loaded {
         diagnostics,
+        file_names: files.iter().map(|p| p.display().to_string()).collect(),
         ..Loaded::default()
     };
     if let Some(too_much) = over_total(&files) {
@@ -310,6 +314,7 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
     let file = SourceFile::new(name, text);
     let mut loaded = Loaded {
         files: vec![file.clone()],
+        file_names: vec![file.name.clone()],
         ..Loaded::default()
     };
     load_file(&file, &mut loaded, &mut Declared::default());
@@ -446,6 +451,7 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         return;
     };
     let shape = kind.shape();
+    let errors_before = loaded.diagnostics.len();
     let mut converter = Converter {
         file,
         diagnostics: &mut loaded.diagnostics,
@@ -486,15 +492,10 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         _ => None,
     };
     let positional = usize::from(kind.arity() == Arity::Named);
-    let converted = converter.object(node, shape, "", positional);
+    let (mut json, clean) = converter.object_partial(node, shape, "", positional);
     let mut spans = std::mem::take(&mut converter.spans);
-    let (Some(mut json), named_ok) = (
-        converted,
-        kind.arity() != Arity::Named || display_name.is_some(),
-    ) else {
-        return;
-    };
-    if !named_ok {
+    // Without its name a named resource has no identity to check duplicates or settings by.
+    if kind.arity() == Arity::Named && display_name.is_none() {
         return;
     }
     if let Some((text, span)) = &display_name {
@@ -512,6 +513,23 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         span: node.span(),
         spans,
     };
+    // Pointers of the settings that failed to convert: a check of the whole resource does not
+    // report again what their own errors already say.
+    let failed: Vec<String> = loaded.diagnostics[errors_before..]
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.span)
+        .flat_map(|span| {
+            origin
+                .spans
+                .iter()
+                .filter(move |(_, s)| {
+                    s.offset() <= span.offset() && span.offset() < s.offset() + s.len().max(1)
+                })
+                .map(|(pointer, _)| pointer.clone())
+        })
+        .collect();
+    let mut duplicate = false;
     if kind.arity() != Arity::Repeated {
         if let Some((first_file, first_span)) = declared.first.get(&identity) {
             let what = match &address.name {
@@ -538,11 +556,12 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
                     "first declared here",
                 )),
             );
-            return;
+            duplicate = true;
+        } else {
+            declared
+                .first
+                .insert(identity, (file.clone(), node.name().span()));
         }
-        declared
-            .first
-            .insert(identity, (file.clone(), node.name().span()));
     }
     // `ignore-changes` names settings of the kind, or it would silently ignore nothing.
     let ignored: Vec<String> = json
@@ -571,6 +590,23 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
             );
         }
     }
+    if !clean || duplicate {
+        // Checked, not loaded: the resource's own checks still run on what converted, so
+        // one run reports every problem; a declaration that did not convert cleanly says
+        // nothing new by failing to deserialize.
+        let checked = add_resource(&mut Desired::default(), kind, Value::Object(json));
+        let findings = match checked {
+            Ok(findings) => findings,
+            Err(findings) if clean => findings,
+            Err(_) => Vec::new(),
+        };
+        for finding in findings.iter().filter(|f| !covered(&f.pointer, &failed)) {
+            loaded
+                .diagnostics
+                .push(finding_diagnostic(finding, &origin));
+        }
+        return;
+    }
     let added = add_resource(&mut loaded.desired, kind, Value::Object(json));
     let (Ok(findings) | Err(findings)) = &added;
     for finding in findings {
@@ -582,6 +618,20 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
     if added.is_ok() && kind.arity() != Arity::Repeated {
         loaded.origins.insert(address, origin);
     }
+}
+
+/// True when a finding at `pointer` is about a setting that failed to convert (at, inside
+/// or around one of `failed`), and so is already reported.
+fn covered(pointer: &str, failed: &[String]) -> bool {
+    !pointer.is_empty()
+        && failed.iter().any(|f| {
+            f == pointer
+                || f.strip_prefix(pointer)
+                    .is_some_and(|rest| rest.starts_with('/'))
+                || pointer
+                    .strip_prefix(f.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
 }
 
 fn from_json<T: DeserializeOwned>(json: Value) -> Result<T, Vec<Finding>> {

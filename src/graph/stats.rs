@@ -99,13 +99,14 @@ impl fmt::Display for StatsSnapshot {
 }
 
 /// The statistics key of a request: method plus the path up to its first id-like segment
-/// (at most three segments), query dropped.
+/// (shown as `{id}`, so `PATCH identity/conditionalAccess/policies/{id}` is not counted as a
+/// list), at most five segments, query dropped.
 pub(crate) fn kind_of(method: &str, path: &str) -> String {
     let path = path.split('?').next().unwrap_or("");
     let path = path.trim_start_matches('/');
     let path = path.strip_prefix("v1.0/").unwrap_or(path);
     let mut parts = Vec::new();
-    for seg in path.split('/').filter(|s| !s.is_empty()).take(3) {
+    for seg in path.split('/').filter(|s| !s.is_empty()).take(5) {
         let id_like = seg.contains('(')
             || seg.contains('@')
             || seg.chars().all(|c| c.is_ascii_digit())
@@ -117,4 +118,38 @@ pub(crate) fn kind_of(method: &str, path: &str) -> String {
         parts.push(seg);
     }
     format!("{method} {}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_of;
+
+    #[test]
+    fn ids_past_the_third_segment_show_as_id_placeholders() {
+        assert_eq!(
+            kind_of(
+                "PATCH",
+                "/v1.0/identity/conditionalAccess/policies/7a1c3e5f-0b2d-4c6e-8f10-a2b4c6d8e0f1"
+            ),
+            "PATCH identity/conditionalAccess/policies/{id}"
+        );
+        assert_eq!(
+            kind_of(
+                "DELETE",
+                "/v1.0/identity/conditionalAccess/namedLocations/7a1c3e5f-0b2d-4c6e-8f10-a2b4c6d8e0f1?x=1"
+            ),
+            "DELETE identity/conditionalAccess/namedLocations/{id}"
+        );
+        assert_eq!(
+            kind_of("GET", "/v1.0/identity/conditionalAccess/policies"),
+            "GET identity/conditionalAccess/policies"
+        );
+        assert_eq!(
+            kind_of(
+                "GET",
+                "/v1.0/groups/0b1c2d3e-0000-0000-0000-000000000001/members"
+            ),
+            "GET groups/{id}"
+        );
+    }
 }

@@ -25,7 +25,7 @@ pub struct PlanOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The prune scopes would delete more objects than allowed.
-    #[error("the plan would delete {} objects but --max-deletes is {max}: {}; if these deletes are intended, raise --max-deletes, else narrow the prune scope", .names.len(), some_names(.names))]
+    #[error("the plan would delete {} but --max-deletes is {max}: {}; if these deletes are intended, raise --max-deletes, else narrow the prune scope", objects(.names.len()), some_names(.names))]
     TooManyDeletes {
         /// The limit.
         max: usize,
@@ -49,6 +49,15 @@ const NAMES_SHOWN: usize = 20;
 const NAME_CHARS: usize = 120;
 
 /// The first [`NAMES_SHOWN`] names, each cut to [`NAME_CHARS`], then how many more.
+/// "1 object", "2 objects".
+fn objects(n: usize) -> String {
+    if n == 1 {
+        "1 object".to_string()
+    } else {
+        format!("{n} objects")
+    }
+}
+
 fn some_names(names: &[String]) -> String {
     let mut shown: Vec<String> = names
         .iter()
@@ -474,6 +483,16 @@ mod limits {
         assert!(message.contains(", and 99980 more; "), "{message}");
         assert_eq!(message.matches("named-location").count(), 20);
         assert!(message.contains("xxx…"), "long names are cut: {message}");
+    }
+
+    #[test]
+    fn one_delete_is_one_object() {
+        let names = vec!["a".to_string()];
+        assert!(
+            PlanError::TooManyDeletes { max: 0, names }
+                .to_string()
+                .starts_with("the plan would delete 1 object but --max-deletes is 0: a; ")
+        );
     }
 
     #[test]

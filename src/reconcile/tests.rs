@@ -330,7 +330,7 @@ fn undeclared_objects_are_unmanaged_unless_pruned_and_deletes_are_capped() {
     let err = plan(&pruning, &live, &ids, &PlanOptions::default()).err();
     assert_eq!(
         err.map(|e| e.to_string()),
-        Some("the plan would delete 1 objects but --max-deletes is 0: conditional-access-policy \"Legacy policy\"; if these deletes are intended, raise --max-deletes, else narrow the prune scope".to_string())
+        Some("the plan would delete 1 object but --max-deletes is 0: conditional-access-policy \"Legacy policy\"; if these deletes are intended, raise --max-deletes, else narrow the prune scope".to_string())
     );
     let p = plan(&pruning, &live, &ids, &PlanOptions { max_deletes: 1 }).expect("a plan");
     let last = p.resources.last().expect("a delete");

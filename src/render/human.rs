@@ -163,7 +163,7 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 )));
             }
             Item::Set { sign, path, value } => {
-                let mut rest = literal(&value, names);
+                let mut rest = super::setting_literal(&path, &value, names);
                 if sign == '-' && !drift {
                     rest.push_str(" -> null");
                 }

@@ -94,9 +94,10 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
     for item in items(change) {
         match item {
             Item::Id(id) => body.push_str(&format!("  id = {}\n", super::quote(&id))),
-            Item::Set { sign, path, value } => {
-                body.push_str(&format!("{sign} {path} = {}\n", literal(&value, names)))
-            }
+            Item::Set { sign, path, value } => body.push_str(&format!(
+                "{sign} {path} = {}\n",
+                super::setting_literal(&path, &value, names)
+            )),
             Item::Change {
                 path,
                 before,

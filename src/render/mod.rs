@@ -185,6 +185,15 @@ fn abbreviated_id(id: &str) -> String {
     printable(&format!("{head}…{tail}"))
 }
 
+/// The value of a setting at `path` as a literal: an object's own `id` plainly (labelled with
+/// a name it would show the object's own name twice), anything else as [`literal`].
+fn setting_literal(path: &str, value: &Value, names: &Names) -> String {
+    match value {
+        Value::String(id) if path == "id" => quote(id),
+        _ => literal(value, names),
+    }
+}
+
 /// A value as a literal in the files' terms: strings quoted, keys kebab-case, GUIDs named.
 fn literal(value: &Value, names: &Names) -> String {
     match value {
