@@ -198,12 +198,18 @@ async fn names_for_ids_names_groups_apps_and_role_templates_and_reports_unknown_
         "{err:?}"
     );
     assert!(err.to_string().contains(&ghost));
+    let asked = server.requests_to("/getByIds").len();
     let (found, missing) = resolver
         .try_names_for_ids(std::slice::from_ref(&ghost))
         .await
         .unwrap();
     assert!(found.is_empty());
     assert_eq!(missing, [ghost]);
+    assert_eq!(
+        server.requests_to("/getByIds").len(),
+        asked,
+        "an id known to name nothing is not asked for again"
+    );
 }
 
 #[tokio::test]

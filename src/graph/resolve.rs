@@ -111,6 +111,9 @@ impl<T> Lookup<T> {
 pub struct Resolver {
     client: GraphClient,
     by_id: Mutex<HashMap<String, DirectoryObject>>,
+    /// Ids `getByIds` and the role catalogue answered with nothing (deleted objects still
+    /// referenced): asked once per run, like the ones found.
+    absent: Mutex<std::collections::HashSet<String>>,
     users: Mutex<HashMap<String, String>>,
     groups: Mutex<HashMap<String, Vec<String>>>,
     sps: Mutex<HashMap<String, Vec<DirectoryObject>>>,
@@ -123,6 +126,7 @@ impl Resolver {
         Resolver {
             client,
             by_id: Mutex::default(),
+            absent: Mutex::default(),
             users: Mutex::default(),
             groups: Mutex::default(),
             sps: Mutex::default(),
@@ -157,9 +161,10 @@ impl Resolver {
         let wanted = dedup(ids.iter().map(|s| s.to_lowercase()));
         let unknown: Vec<String> = {
             let cache = lock(&self.by_id);
+            let absent = lock(&self.absent);
             wanted
                 .iter()
-                .filter(|id| !cache.contains_key(*id) && is_guid(id))
+                .filter(|id| !cache.contains_key(*id) && !absent.contains(*id) && is_guid(id))
                 .cloned()
                 .collect()
         };
@@ -207,6 +212,7 @@ impl Resolver {
             }
         }
         let cache = lock(&self.by_id);
+        let mut absent = lock(&self.absent);
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         for id in ids {
@@ -214,7 +220,10 @@ impl Resolver {
                 Some(o) => {
                     found.insert(id.clone(), o.clone());
                 }
-                None => missing.push(id.clone()),
+                None => {
+                    absent.insert(id.to_lowercase());
+                    missing.push(id.clone());
+                }
             }
         }
         Ok((found, dedup(missing)))
