@@ -329,3 +329,40 @@ fn the_sandbox_flag_wins_over_graph_settings_in_the_environment() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_each_graph_request_to_stderr_without_the_token() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let scratch = Scratch::new();
+    let env = env(&sandbox.url());
+    let quiet = run(scratch.path(), &["plan", &policies()], &env).await;
+    assert!(!quiet.stderr.contains("graph request"), "{}", quiet.stderr);
+
+    let verbose = run(scratch.path(), &["plan", "-v", &policies()], &env).await;
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    assert_eq!(verbose.stdout, quiet.stdout, "the log goes to stderr only");
+    let line = verbose
+        .stderr
+        .lines()
+        .find(|l| l.contains("path=/v1.0/identity/conditionalAccess/policies "))
+        .unwrap_or_else(|| panic!("no line for the policies read:\n{}", verbose.stderr));
+    assert!(line.contains("DEBUG graph request method=GET"), "{line}");
+    assert!(line.contains(" status=200 ms="), "{line}");
+    assert!(line.contains(" request_id=\""), "{line}");
+    assert!(line.contains(" attempt=1"), "{line}");
+    assert!(
+        !verbose.stderr.contains(common::TOKEN),
+        "{}",
+        verbose.stderr
+    );
+
+    // The environment variable does the same without the flag.
+    let mut with_var = env.clone();
+    with_var.push(("STEWARD_LOG", "debug".to_string()));
+    let from_env = run(scratch.path(), &["plan", &policies()], &with_var).await;
+    assert!(
+        from_env.stderr.contains("graph request method=GET"),
+        "{}",
+        from_env.stderr
+    );
+}

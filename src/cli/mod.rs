@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 mod fmt;
 pub mod graph_args;
+mod logging;
 mod man;
 mod output;
 pub(crate) mod permissions;
@@ -38,6 +39,11 @@ pub use error::CommandError;
         variable)."
 )]
 pub struct Cli {
+    /// Log each Graph request to stderr: method, path, status, milliseconds, request-id and
+    /// retries (never a token or a secret). Twice for more detail. STEWARD_LOG=debug does the
+    /// same from the environment.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +82,10 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    if let Err(message) = logging::init(cli.verbose) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Fmt(args) => fmt::run(args),

@@ -274,6 +274,13 @@ impl GraphClient {
                 .and_then(Value::as_u64)
                 .and_then(|s| u16::try_from(s).ok())
                 .ok_or_else(|| invalid(format!("answer {id} has no status")))?;
+            tracing::debug!(
+                target: "steward::graph",
+                method = %reqs[id].method,
+                path = %reqs[id].url,
+                status,
+                "graph $batch item"
+            );
             out.push((
                 id,
                 BatchResult {

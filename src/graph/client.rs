@@ -560,6 +560,7 @@ impl GraphClient {
                 message: "the Graph client was shut down".to_string(),
             })?;
             inner.stats.request(kind.clone());
+            let attempt_started = Instant::now();
             let mut rb = inner
                 .http
                 .request(req.method.clone(), url.clone())
@@ -602,6 +603,7 @@ impl GraphClient {
                         && let Ok(wait) = self.next_wait(attempt, None)
                     {
                         tracing::debug!(
+                            target: "steward::graph",
                             method = %method_name, path = %shown, attempt,
                             "no answer from Graph ({kind:?}); retrying"
                         );
@@ -620,6 +622,18 @@ impl GraphClient {
                 }
             };
             let request_id = header_str(&headers, "request-id");
+            // One line per HTTP exchange for `-v`: never a header value other than the ids,
+            // never a body, so no token or secret can reach the log.
+            tracing::debug!(
+                target: "steward::graph",
+                method = %method_name,
+                path = %shown,
+                status,
+                ms = attempt_started.elapsed().as_millis() as u64,
+                request_id = request_id.as_deref().unwrap_or("-"),
+                attempt,
+                "graph request"
+            );
             let Some(bytes) = bytes else {
                 return Err(GraphError::Unusable {
                     method: method_name,
@@ -683,6 +697,7 @@ impl GraphClient {
                 match wait {
                     Ok(wait) => {
                         tracing::debug!(
+                            target: "steward::graph",
                             method = %method_name, path = %shown, status, attempt,
                             wait_ms = wait.as_millis() as u64,
                             "Graph answered {status}; retrying"
