@@ -14,11 +14,33 @@ fn fmt_check_lists_unformatted_files_and_changes_nothing() {
     scratch.write("policies/ok.kdl", FORMATTED);
     let run = scratch.run(&["fmt", "--check", "policies"]);
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout, "policies/hq.kdl\n");
+    assert_eq!(
+        run.stdout,
+        "--- policies/hq.kdl\n\
+         +++ policies/hq.kdl (formatted)\n\
+         @@ -1,9 +1,6 @@\n \
+         // Why: the head office is trusted.\n \
+         named-location \"HQ\" {\n\
+         -  ip-ranges \"203.0.113.0/24\"   \n\
+         +    ip-ranges \"203.0.113.0/24\"\n \n\
+         -\n\
+         -\tis-trusted #true // keeps MFA prompts down\n\
+         +    is-trusted #true // keeps MFA prompts down\n \
+         }\n\
+         -\n\
+         -\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "1 file not formatted; run `steward fmt` to fix.\n"
+    );
     assert_eq!(
         std::fs::read_to_string(path).ok().as_deref(),
         Some(UNFORMATTED)
     );
+    let listed = scratch.run(&["fmt", "--check", "--list", "policies"]);
+    assert_eq!(listed.code, 1);
+    assert_eq!(listed.stdout, "policies/hq.kdl\n");
 }
 
 #[test]

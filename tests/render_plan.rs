@@ -620,3 +620,60 @@ fn a_deleted_policy_shows_its_own_id_plainly_even_when_the_id_has_a_name() {
         "{markdown}"
     );
 }
+
+#[test]
+fn human_shows_a_changed_multi_line_or_long_text_as_a_line_diff() {
+    let label = |users: &str, admins: &str| {
+        format!(
+            "retention-label \"Financial records\" {{\n    behavior-during-retention-period retain\n    \
+             action-after-retention-period delete\n    retention-trigger dateCreated\n    \
+             retention-duration days=2555\n    description-for-admins {admins:?}\n    \
+             description-for-users {users:?}\n}}\n"
+        )
+    };
+    let desired = load(
+        "desired.kdl",
+        &label(
+            "Kept for 7 years from creation.\nThen deleted.\nAsk records management.",
+            "Statutory retention for accounting records under the commercial code, section 257",
+        ),
+    );
+    let live = load(
+        "live.kdl",
+        &label(
+            "Kept for 7 years from creation.\nThen reviewed.\nAsk records management.",
+            "Statutory retention for accounting records",
+        ),
+    );
+    let ids: LiveIds = [(
+        Address {
+            kind: Kind::RetentionLabel,
+            name: Some("Financial records".to_string()),
+            pin: None,
+        },
+        "0f1e2d3c-4b5a-4697-8877-665544332211".to_string(),
+    )]
+    .into_iter()
+    .collect();
+    let plan = plan(&desired, &live, &ids, &PlanOptions::default()).expect("a plan");
+    let text = render::human(&plan, Mode::Plan, &Names::empty(), false);
+    insta::assert_snapshot!(text, @r#"
+    steward will perform the following actions:
+
+      # retention-label "Financial records" will be updated in place
+      ~ retention-label "Financial records" {
+            id = "0f1e2d3c-4b5a-4697-8877-665544332211"
+          ~ description-for-admins:
+              - "Statutory retention for accounting records"
+              + "Statutory retention for accounting records under the commercial code, section 257"
+          ~ description-for-users:
+                "Kept for 7 years from creation."
+              - "Then reviewed."
+              + "Then deleted."
+                "Ask records management."
+            # (4 unchanged attributes hidden)
+        }
+
+    Plan: 0 to add, 1 to change, 0 to destroy.
+    "#);
+}

@@ -2,7 +2,7 @@
 
 use super::{
     Item, Mode, Names, UNMANAGED_TITLE, abbreviated_id, closing_line, headline, items, literal,
-    plural, risk_title, symbol,
+    plural, risk_title, symbol, text_diff,
 };
 use crate::model::plan::{Action, Plan, ResourceChange};
 
@@ -181,6 +181,18 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 before,
                 after,
             } => {
+                if let Some(diff) = text_diff(&before, &after) {
+                    let head = if drift {
+                        format!("{path}: the tenant has -, the files say +")
+                    } else {
+                        path
+                    };
+                    lines.push(Line::Raw(format!("      {} {head}:", paint.sign('~'))));
+                    for (sign, line) in diff {
+                        lines.push(Line::Raw(format!("          {} {line}", paint.sign(sign))));
+                    }
+                    continue;
+                }
                 let (before, after) = (literal(&before, names), literal(&after, names));
                 if drift {
                     lines.push(Line::Raw(format!(

@@ -218,6 +218,35 @@ fn literal(value: &Value, names: &Names) -> String {
     }
 }
 
+/// Strings at least this long (either side) show as a diff of lines, not `"old" -> "new"`.
+const LONG_STRING: usize = 60;
+
+/// A changed text that reads better as a diff: multi-line or long on either side. Each line of
+/// the result is (`-` old, `+` new, ` ` unchanged, the line quoted), from `similar`'s line diff.
+fn text_diff(before: &Value, after: &Value) -> Option<Vec<(char, String)>> {
+    let (Value::String(before), Value::String(after)) = (before, after) else {
+        return None;
+    };
+    let long = |s: &str| s.contains('\n') || s.chars().count() >= LONG_STRING;
+    if !long(before) && !long(after) {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+    Some(
+        diff.iter_all_changes()
+            .map(|change| {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                let line = change.value();
+                (sign, quote(line.strip_suffix('\n').unwrap_or(line)))
+            })
+            .collect(),
+    )
+}
+
 fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
@@ -501,5 +530,44 @@ mod tests {
             "7a1c…9cf1"
         );
         assert_eq!(abbreviated_id("ca-1"), "ca-1");
+    }
+}
+
+#[cfg(test)]
+mod text_diff_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn short_single_line_strings_are_not_diffed() {
+        assert_eq!(text_diff(&json!("Block legacy"), &json!("Block old")), None);
+        assert_eq!(text_diff(&json!(1), &json!("x\ny")), None);
+    }
+
+    #[test]
+    fn multi_line_strings_diff_by_line_keeping_unchanged_lines() {
+        let diff = text_diff(&json!("one\ntwo\nthree"), &json!("one\n2\nthree")).unwrap();
+        assert_eq!(
+            diff,
+            vec![
+                (' ', "\"one\"".to_string()),
+                ('-', "\"two\"".to_string()),
+                ('+', "\"2\"".to_string()),
+                (' ', "\"three\"".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_line_shows_old_and_new_on_lines_of_their_own_with_controls_escaped() {
+        let old = "x".repeat(LONG_STRING);
+        let diff = text_diff(&json!(old), &json!("short\u{1b}")).unwrap();
+        assert_eq!(
+            diff,
+            vec![
+                ('-', format!("\"{old}\"")),
+                ('+', "\"short\\u001b\"".to_string())
+            ]
+        );
     }
 }
