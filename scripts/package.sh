@@ -33,6 +33,8 @@ cp "$binary" "$stage/$name/$exe"
 # steward.1 and one page per command (steward-plan.1, …), which steward.1 refers to.
 "$binary" man --dir "$stage/$name/man"
 cp "$root/README.md" "$stage/$name/"
+# The reference the README links to, so its links work in the unpacked archive too.
+cp -R "$root/docs" "$stage/$name/docs"
 
 tar -C "$stage" -czf "$out/$name.tar.gz" "$name"
 # sha256sum on Linux and Git Bash, shasum on macOS; both print "HASH  FILE".

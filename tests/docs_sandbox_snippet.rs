@@ -1,14 +1,15 @@
-//! The README's "Clouds, sandboxes and other hosts" snippet works as written: it is taken from
-//! README.md and run with bash against the real binary, on loopback only.
+//! The "Clouds, sandboxes and other hosts" snippet of docs/graph.md works as written: it is taken
+//! from the page and run with bash against the real binary, on loopback only.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// The ```bash block that follows `marker` in README.md.
+/// The ```bash block that follows `marker` in docs/graph.md.
 fn readme_block(marker: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let at = readme.find(marker).expect("the marker is in README.md");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/graph.md"))
+            .expect("docs/graph.md");
+    let at = readme.find(marker).expect("the marker is in docs/graph.md");
     let start = at
         + readme[at..]
             .find("```bash\n")
@@ -75,10 +76,11 @@ fn readme_sandbox_snippet_plans_against_a_served_sandbox() {
 
 #[test]
 fn readme_says_where_sandbox_state_lives_and_how_to_reset_it() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let section = &readme[readme.find("### Clouds, sandboxes").expect("the section")..];
-    let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/graph.md"))
+            .expect("docs/graph.md");
+    let section = &readme[readme.find("## Clouds, sandboxes").expect("the section")..];
+    let section = &section[..section[4..].find("\n## ").map_or(section.len(), |i| i + 4)];
     for needle in [
         "--accept-token",
         "`.steward/sandbox.json`",
