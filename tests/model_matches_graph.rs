@@ -9,7 +9,7 @@ use steward::model::shape::{ObjectShape, Shape};
 fn metadata() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/src/sandbox/graph-v1.0-types.json"
+        "/crates/steward-sandbox/src/graph-v1.0-types.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or(Value::Null)
 }

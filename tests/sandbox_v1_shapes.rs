@@ -9,7 +9,7 @@ use steward::sandbox::{SandboxConfig, Seed, start};
 
 use sandbox_support::{ADMIN, small_tenant, start_with};
 
-const TYPES: &str = include_str!("../src/sandbox/graph-v1.0-types.json");
+const TYPES: &str = include_str!("../crates/steward-sandbox/src/graph-v1.0-types.json");
 
 /// Whether `prop` is declared on `ty` or one of its base types in the v1.0 metadata.
 fn declared(types: &Value, ty: &str, prop: &str) -> bool {
