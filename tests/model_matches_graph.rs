@@ -1,61 +1,20 @@
 //! Every property the model sends to Graph exists in Graph's v1.0 metadata under that exact
 //! name, so a typo in a model field can never become a silently ignored (or refused) payload.
 
-use serde_json::Value;
-
 use steward::model::Kind;
 use steward::model::shape::{ObjectShape, Shape};
+use steward_sandbox::csdl::{Schema, full_type_name};
 
-fn metadata() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/crates/steward-sandbox/src/graph-v1.0-types.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or(Value::Null)
+/// Graph's v1.0 metadata, as the sandbox holds it.
+fn metadata() -> &'static Schema {
+    steward_sandbox::csdl::schema()
 }
 
-/// Every property name of a Graph type, its base types and (for abstract or polymorphic
-/// types) its derived types, with their types.
-fn properties(meta: &Value, type_name: &str, out: &mut Vec<(String, String)>) {
-    let name = type_name.trim_start_matches("microsoft.graph.");
-    for section in ["entityTypes", "complexTypes"] {
-        let Some(t) = meta[section].get(name) else {
-            continue;
-        };
-        for (p, v) in t["properties"].as_object().into_iter().flatten() {
-            out.push((
-                p.clone(),
-                v["type"].as_str().unwrap_or_default().to_string(),
-            ));
-        }
-        for (p, v) in t["navigationProperties"].as_object().into_iter().flatten() {
-            out.push((
-                p.clone(),
-                v["type"].as_str().unwrap_or_default().to_string(),
-            ));
-        }
-        if let Some(base) = t["baseType"].as_str() {
-            properties(meta, base, out);
-        }
-        for derived in t["derivedTypes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            let d = derived.trim_start_matches("microsoft.graph.");
-            for section in ["entityTypes", "complexTypes"] {
-                if let Some(dt) = meta[section].get(d) {
-                    for (p, v) in dt["properties"].as_object().into_iter().flatten() {
-                        out.push((
-                            p.clone(),
-                            v["type"].as_str().unwrap_or_default().to_string(),
-                        ));
-                    }
-                }
-            }
-        }
-    }
+/// The property `name` of a Graph type, its base types or (for abstract or polymorphic types)
+/// its derived types, with its type.
+fn property(meta: &Schema, type_name: &str, name: &str) -> Option<String> {
+    meta.property_in_hierarchy(&full_type_name(type_name), name)
+        .map(|p| p.ty)
 }
 
 fn element(type_name: &str) -> &str {
@@ -76,22 +35,20 @@ const STEWARD_ONLY: &[&str] = &[
 ];
 
 fn check(
-    meta: &Value,
+    meta: &Schema,
     shape: &ObjectShape,
     graph_type: &str,
     path: &str,
     problems: &mut Vec<String>,
 ) {
-    let mut props = Vec::new();
-    properties(meta, graph_type, &mut props);
     for field in &shape.fields {
         if STEWARD_ONLY.contains(&field.json.as_str()) {
             continue;
         }
         let here = format!("{path}/{}", field.json);
-        match props.iter().find(|(p, _)| *p == field.json) {
+        match property(meta, graph_type, &field.json) {
             None => problems.push(format!("{here}: no such property on {graph_type}")),
-            Some((_, ty)) => {
+            Some(ty) => {
                 let inner = match &field.shape {
                     Shape::Object(o) => Some(o),
                     Shape::Array(item) => match item.as_ref() {
@@ -101,7 +58,7 @@ fn check(
                     _ => None,
                 };
                 if let Some(inner) = inner {
-                    check(meta, inner, element(ty), &here, problems);
+                    check(meta, inner, element(&ty), &here, problems);
                 }
             }
         }
@@ -124,7 +81,7 @@ fn model_property_names_are_graphs() {
         (Kind::RetentionLabel, "security.retentionLabel"),
     ] {
         check(
-            &meta,
+            meta,
             kind.shape(),
             graph_type,
             kind.node_name(),
@@ -133,11 +90,11 @@ fn model_property_names_are_graphs() {
     }
     // Named locations are one model type for Graph's two derived types.
     let location = Kind::NamedLocation.shape();
-    let mut props = Vec::new();
-    properties(&meta, "ipNamedLocation", &mut props);
-    properties(&meta, "countryNamedLocation", &mut props);
     for f in &location.fields {
-        if !STEWARD_ONLY.contains(&f.json.as_str()) && !props.iter().any(|(p, _)| *p == f.json) {
+        let declared = ["ipNamedLocation", "countryNamedLocation"]
+            .iter()
+            .any(|t| property(meta, t, &f.json).is_some());
+        if !STEWARD_ONLY.contains(&f.json.as_str()) && !declared {
             problems.push(format!("named-location/{}: no such property", f.json));
         }
     }
@@ -147,7 +104,7 @@ fn model_property_names_are_graphs() {
         let graph_type = format!("{}AuthenticationMethodConfiguration", f.json);
         let Shape::Object(inner) = &f.shape else {
             check(
-                &meta,
+                meta,
                 &ObjectShape {
                     fields: vec![f.clone()],
                 },
@@ -159,7 +116,7 @@ fn model_property_names_are_graphs() {
         };
         if f.json == "registrationEnforcement" {
             check(
-                &meta,
+                meta,
                 inner,
                 "registrationEnforcement",
                 "authentication-methods-policy/registrationEnforcement",
@@ -167,14 +124,12 @@ fn model_property_names_are_graphs() {
             );
             continue;
         }
-        let mut props = Vec::new();
-        properties(&meta, &graph_type, &mut props);
         for m in &inner.fields {
             // Method targets are navigation properties the slice does not expand.
             if m.json == "includeTargets" || m.json == "excludeTargets" {
                 continue;
             }
-            if !props.iter().any(|(p, _)| *p == m.json) {
+            if property(meta, &graph_type, &m.json).is_none() {
                 problems.push(format!(
                     "authentication-methods-policy/{}/{}: no such property on {graph_type}",
                     f.json, m.json

@@ -5,7 +5,7 @@
 
 mod auth;
 mod batch;
-mod csdl;
+pub mod csdl;
 mod graph;
 mod query;
 mod reply;

@@ -1950,98 +1950,9 @@ mod tests {
         assert_eq!(check_references(&maximal(0, 0, 20)).len(), 0);
     }
 
-    /// Graph's v1.0 metadata for the policy kinds, as the sandbox validates writes against it.
-    const TYPES: &str = include_str!("graph-v1.0-types.json");
-
-    struct Csdl(Value);
-
-    impl Csdl {
-        fn find(&self, name: &str) -> Option<&Value> {
-            let short = name
-                .trim_start_matches('#')
-                .trim_start_matches("microsoft.graph.");
-            self.0["entityTypes"]
-                .get(short)
-                .or_else(|| self.0["complexTypes"].get(short))
-        }
-
-        /// The declared type of `prop` on `ty` or one of its base types.
-        fn property(&self, ty: &str, prop: &str) -> Option<String> {
-            let mut current = self.find(ty);
-            while let Some(t) = current {
-                for section in ["properties", "navigationProperties"] {
-                    if let Some(p) = t[section].get(prop) {
-                        return p["type"].as_str().map(str::to_string);
-                    }
-                }
-                current = t["baseType"].as_str().and_then(|b| self.find(b));
-            }
-            None
-        }
-
-        fn check(&self, value: &Value, ty: &str, path: &str, errors: &mut Vec<String>) {
-            if value.is_null() {
-                return;
-            }
-            if let Some(inner) = ty
-                .strip_prefix("Collection(")
-                .and_then(|t| t.strip_suffix(')'))
-            {
-                match value.as_array() {
-                    Some(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            self.check(item, inner, &format!("{path}[{i}]"), errors);
-                        }
-                    }
-                    None => errors.push(format!("{path}: expected a collection")),
-                }
-                return;
-            }
-            let ok = match ty {
-                "Edm.String" | "Edm.DateTimeOffset" => value.is_string(),
-                "Edm.Guid" => value.as_str().is_some_and(is_guid),
-                "Edm.Boolean" => value.is_boolean(),
-                "Edm.Int32" | "Edm.Int64" => value.is_i64(),
-                _ => {
-                    let short = ty.trim_start_matches("microsoft.graph.");
-                    if let Some(e) = self.0["enumTypes"].get(short) {
-                        let members = strings(&e["members"]);
-                        // authenticationMethodModes is a flags enum: values are comma-joined.
-                        value
-                            .as_str()
-                            .is_some_and(|v| v.split(',').all(|m| members.contains(&m.trim())))
-                    } else if let Some(object) = value.as_object() {
-                        let actual = object
-                            .get("@odata.type")
-                            .and_then(Value::as_str)
-                            .unwrap_or(ty);
-                        if self.find(actual).is_none() {
-                            errors.push(format!("{path}: unknown type {actual}"));
-                        }
-                        for (key, v) in object {
-                            if key.contains('@') {
-                                continue;
-                            }
-                            match self.property(actual, key) {
-                                Some(t) => self.check(v, &t, &format!("{path}.{key}"), errors),
-                                None => errors.push(format!("{path}.{key}: not on {actual}")),
-                            }
-                        }
-                        true
-                    } else {
-                        false
-                    }
-                }
-            };
-            if !ok {
-                errors.push(format!("{path}: {value} is not a {ty}"));
-            }
-        }
-    }
-
     #[test]
     fn every_seeded_object_has_only_graph_v1_properties() {
-        let csdl = Csdl(serde_json::from_str(TYPES).expect("metadata parses"));
+        let csdl = crate::csdl::schema();
         let kinds = [
             (CA_POLICIES, "conditionalAccessPolicy"),
             (NAMED_LOCATIONS, "namedLocation"),
@@ -2088,9 +1999,9 @@ mod tests {
                 let value = &state[key];
                 let ty = format!("microsoft.graph.{ty}");
                 if value.is_array() {
-                    csdl.check(value, &format!("Collection({ty})"), key, &mut errors);
+                    csdl.conformance(value, &format!("Collection({ty})"), key, &mut errors);
                 } else {
-                    csdl.check(value, &ty, key, &mut errors);
+                    csdl.conformance(value, &ty, key, &mut errors);
                 }
             }
         }
@@ -2099,10 +2010,9 @@ mod tests {
 
     #[test]
     fn the_metadata_check_catches_mistakes() {
-        let csdl = Csdl(serde_json::from_str(TYPES).expect("metadata parses"));
         let mut errors = Vec::new();
         let bad = json!({"state": "on", "displayName": 3, "bogus": true, "conditions": {}});
-        csdl.check(
+        crate::csdl::schema().conformance(
             &bad,
             "microsoft.graph.conditionalAccessPolicy",
             "p",
