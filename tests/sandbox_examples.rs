@@ -36,7 +36,7 @@ const NOT_REPLAYED: &[(&str, &str)] = &[
 ];
 
 /// Documented request bodies that break the v1.0 schema: the sandbox rejects them on purpose
-/// (quirks.md §12), so the replay expects Graph's 400 instead of the documented status.
+/// (docs/graph-quirks.md §12), so the replay expects Graph's 400 instead of the documented status.
 const REJECTED_AS_INVALID: &[(&str, &str)] = &[
     (
         "auth-method-fido2-update",
@@ -438,8 +438,8 @@ fn adjust(name: &str, state: &mut Map<String, Value>) {
                 "builtInControls": [], "authenticationStrength":
                 {"id": "33c5d2c0-884e-4b5d-a5b8-5395082b092c"}}}));
         }
-        // The list page prints days as the string "730" (doc quirk, quirks.md §12); the get
-        // page prints the Int32 the schema declares.
+        // The list page prints days as the string "730" (doc quirk, docs/graph-quirks.md §12);
+        // the get page prints the Int32 the schema declares.
         "retention-label-get" => {
             for item in array_mut(state, "security/labels/retentionLabels") {
                 if item["retentionDuration"]["days"].is_string() {

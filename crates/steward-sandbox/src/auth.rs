@@ -45,7 +45,7 @@ struct Rule {
     app_only_allowed: bool,
 }
 
-/// The permission table (quirks.md §10), in one place.
+/// The permission table (docs/graph-quirks.md §10), in one place.
 fn rule(area: Area, write: bool) -> Rule {
     use Area::*;
     const DIR_READ: &[&str] = &["Directory.Read.All", "Directory.ReadWrite.All"];
