@@ -111,9 +111,6 @@ const NS_GROUP: u32 = 0x5eed_0002;
 const NS_SP: u32 = 0x5eed_0003;
 const NS_LOCATION: u32 = 0x5eed_0004;
 const NS_POLICY: u32 = 0x5eed_0005;
-const NS_STRENGTH: u32 = 0x5eed_0006;
-const NS_LABEL: u32 = 0x5eed_0007;
-const NS_APP: u32 = 0x5eed_0008;
 
 /// A deterministic, well-formed (version 4, RFC 4122 variant) GUID from a namespace and counter.
 fn guid(ns: u32, n: u64) -> String {
@@ -161,139 +158,34 @@ pub fn empty() -> Map<String, Value> {
 }
 
 /// "Contoso": a believable demo tenant, drifted from steward's baseline pack in a few places.
+/// Its objects are data, in `seed/demo.json`, laid over [`empty`].
 pub fn demo() -> Map<String, Value> {
     let mut state = empty();
-
-    let users = demo_users();
-    let groups = demo_groups();
-    let bg1 = id_of(
-        &users,
-        "userPrincipalName",
-        "breakglass1@contoso.onmicrosoft.com",
-    );
-    let bg2 = id_of(
-        &users,
-        "userPrincipalName",
-        "breakglass2@contoso.onmicrosoft.com",
-    );
-    let finance = id_of(&groups, "displayName", "Finance");
-    let service_accounts = id_of(&groups, "displayName", "CA Exclusions - Service Accounts");
-    let locations = demo_named_locations();
-    let hq = id_of(&locations, "displayName", "Contoso HQ");
-
-    let policies = vec![
-        ca_policy(CaPolicy {
-            id: "7a1c3e5f-0b2d-4f6a-8c9e-1d3f5a7b9c01".into(),
-            name: "CA001 Block legacy authentication",
-            state: "enabled",
-            created: "2023-02-01T10:00:00Z",
-            modified: Some("2024-02-12T09:30:00Z"),
-            users: ca_users(&["All"], &[&bg1[..], &bg2[..]], &[], &[], &[]),
-            include_applications: vec!["All".into()],
-            client_app_types: &["exchangeActiveSync", "other"],
-            locations: Value::Null,
-            grant: &["block"],
-        }),
-        // Drift: the pack also targets the other privileged roles.
-        ca_policy(CaPolicy {
-            id: "7a1c3e5f-0b2d-4f6a-8c9e-1d3f5a7b9c02".into(),
-            name: "CA002 Require MFA for administrators",
-            state: "enabled",
-            created: "2023-02-01T10:05:00Z",
-            modified: Some("2023-11-20T16:12:44Z"),
-            users: ca_users(
-                &[],
-                &[&bg1[..], &bg2[..]],
-                &[],
-                &[],
-                &[ROLE_GLOBAL_ADMIN, ROLE_SECURITY_ADMIN],
-            ),
-            include_applications: vec!["All".into()],
-            client_app_types: &["all"],
-            locations: Value::Null,
-            grant: &["mfa"],
-        }),
-        // Still in report-only: a typical half-finished rollout.
-        ca_policy(CaPolicy {
-            id: "7a1c3e5f-0b2d-4f6a-8c9e-1d3f5a7b9c04".into(),
-            name: "CA004 Require MFA for all users",
-            state: "enabledForReportingButNotEnforced",
-            created: "2024-04-02T11:20:00Z",
-            modified: None,
-            users: ca_users(
-                &["All"],
-                &[&bg1[..], &bg2[..]],
-                &[],
-                &[&service_accounts[..]],
-                &[],
-            ),
-            include_applications: vec!["All".into()],
-            client_app_types: &["all"],
-            locations: Value::Null,
-            grant: &["mfa"],
-        }),
-        // Exists only in the tenant: what `export` adopts and a prune scope would remove.
-        ca_policy(CaPolicy {
-            id: "7a1c3e5f-0b2d-4f6a-8c9e-1d3f5a7b9cf1".into(),
-            name: "Legacy - Allow Finance from HQ without MFA",
-            state: "disabled",
-            created: "2022-06-15T07:45:00Z",
-            modified: Some(T_EDITED),
-            users: ca_users(&[], &[], &[&finance[..]], &[], &[]),
-            include_applications: vec!["All".into()],
-            client_app_types: &["all"],
-            locations: json!({ "includeLocations": [hq], "excludeLocations": [] }),
-            grant: &["mfa"],
-        }),
-    ];
-
-    let mut strengths = builtin_strengths();
-    strengths.push(json!({
-        "id": guid(NS_STRENGTH, 1),
-        "createdDateTime": "2024-03-18T12:00:00Z",
-        "modifiedDateTime": "2024-03-18T12:00:00Z",
-        "displayName": "Contoso - FIDO2 or Windows Hello",
-        "description": "Hardware-backed passwordless sign-in for the passwordless pilot",
-        "policyType": "custom",
-        "requirementsSatisfied": "mfa",
-        "allowedCombinations": ["windowsHelloForBusiness", "fido2"],
-        "combinationConfigurations": []
-    }));
-
-    let mut sps = first_party_service_principals();
-    sps.push(json!({
-        "id": guid(NS_SP, 0x100),
-        "accountEnabled": true,
-        "appDisplayName": "Contoso Payroll",
-        "appId": guid(NS_APP, 1),
-        "appOwnerOrganizationId": DEMO_TENANT_ID,
-        "displayName": "Contoso Payroll",
-        "servicePrincipalNames": [guid(NS_APP, 1)],
-        "servicePrincipalType": "Application",
-        "signInAudience": "AzureADMyOrg",
-        "tags": ["WindowsAzureActiveDirectoryIntegratedApp"]
-    }));
-
-    state.insert(CA_POLICIES.into(), Value::Array(policies));
-    state.insert(NAMED_LOCATIONS.into(), Value::Array(locations));
-    state.insert(AUTH_STRENGTHS.into(), Value::Array(strengths));
-    state.insert(
-        "policies/authenticationMethodsPolicy".into(),
-        authentication_methods_policy(true),
-    );
-    state.insert(
-        "policies/identitySecurityDefaultsEnforcementPolicy".into(),
-        security_defaults(false),
-    );
-    state.insert(
-        RETENTION_LABELS.into(),
-        Value::Array(demo_retention_labels()),
-    );
-    state.insert(GROUP_MEMBERS.into(), demo_members(&users, &groups));
-    state.insert(USERS.into(), Value::Array(users));
-    state.insert(GROUPS.into(), Value::Array(groups));
-    state.insert(SERVICE_PRINCIPALS.into(), Value::Array(sps));
+    overlay(&mut state, DEMO_JSON);
     state
+}
+
+/// What the demo tenant adds to an empty one, by state key.
+const DEMO_JSON: &str = include_str!("seed/demo.json");
+/// What the messy tenant adds to the demo tenant, by state key.
+const MESSY_JSON: &str = include_str!("seed/messy.json");
+
+/// Lays a seed data file over `state`: a collection's items are appended to those already
+/// there (the built-ins every tenant has), any other value replaces the key's.
+fn overlay(state: &mut Map<String, Value>, data: &str) {
+    // The files are compiled in and a test parses them: should one not parse, the seed is the
+    // base tenant rather than a crash of the server.
+    let Ok(Value::Object(layer)) = serde_json::from_str::<Value>(data) else {
+        return;
+    };
+    for (key, value) in layer {
+        match (state.get_mut(&key), value) {
+            (Some(Value::Array(items)), Value::Array(more)) => items.extend(more),
+            (_, value) => {
+                state.insert(key, value);
+            }
+        }
+    }
 }
 
 /// Ids of the objects [`messy`] refers to but does not hold: a deleted user and group.
@@ -304,117 +196,11 @@ pub const MESSY_DELETED_GROUP: &str = "bbbbbbbb-0000-4000-8000-00000000beef";
 /// The demo tenant as real tenants are: a policy excluding a deleted user and group, two
 /// groups called "Finance", two policies with one name and two whose names differ only in
 /// case, a named location of a type steward does not model (Global Secure Access's compliant
-/// network) and a policy using it, and a policy with empty lists and nulls everywhere.
+/// network) and a policy using it, and a policy with empty lists and nulls everywhere. Its
+/// objects are data, in `seed/messy.json`, laid over [`demo`].
 pub fn messy() -> Map<String, Value> {
     let mut state = demo();
-    let take = |state: &Map<String, Value>, key: &str| -> Vec<Value> {
-        state
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut groups = take(&state, GROUPS);
-    let finance_2 = guid(NS_GROUP, 0xf1_0002);
-    groups.push(group(
-        finance_2.clone(),
-        "Finance",
-        "Finance (EMEA): a second group with the same name",
-        GroupKind::Security,
-    ));
-    let mut locations = take(&state, NAMED_LOCATIONS);
-    let compliant = "3b7e8f10-2c4d-4e6f-8a9b-0c1d2e3f4aff".to_string();
-    locations.push(json!({
-        "@odata.type": "#microsoft.graph.compliantNetworkNamedLocation",
-        "id": compliant,
-        "displayName": "All Compliant Network locations",
-        "modifiedDateTime": T_CREATED,
-        "createdDateTime": T_CREATED,
-        "compliantNetworkType": "allTenantCompliantNetworks",
-        "isTrusted": true
-    }));
-    let mut policies = take(&state, CA_POLICIES);
-    let policy = |n: u64, name: &str, state: &str, users: Value, locations: Value| {
-        ca_policy(CaPolicy {
-            id: guid(NS_POLICY, 0xe000 + n),
-            name,
-            state,
-            created: T_CREATED,
-            modified: Some(T_EDITED),
-            users,
-            include_applications: vec!["All".into()],
-            client_app_types: &["all"],
-            locations,
-            grant: &["mfa"],
-        })
-    };
-    policies.push(policy(
-        1,
-        "Orphan test",
-        "disabled",
-        ca_users(
-            &["All"],
-            &[MESSY_DELETED_USER],
-            &[],
-            &[MESSY_DELETED_GROUP],
-            &[],
-        ),
-        Value::Null,
-    ));
-    let finance_1 = take(&state, GROUPS)
-        .iter()
-        .find(|g| g.get("displayName").and_then(Value::as_str) == Some("Finance"))
-        .and_then(|g| g.get("id").and_then(Value::as_str).map(String::from))
-        .unwrap_or_default();
-    policies.push(policy(
-        2,
-        "Imported template - Require MFA for Finance",
-        "disabled",
-        ca_users(&[], &[], &[&finance_1[..]], &[], &[]),
-        Value::Null,
-    ));
-    policies.push(policy(
-        3,
-        "Imported template - Require MFA for Finance",
-        "disabled",
-        ca_users(&[], &[], &[&finance_2[..]], &[], &[]),
-        Value::Null,
-    ));
-    policies.push(policy(
-        4,
-        "Template: require MFA off the compliant network",
-        "enabledForReportingButNotEnforced",
-        ca_users(&["All"], &[], &[], &[], &[]),
-        json!({ "includeLocations": ["All"], "excludeLocations": [compliant] }),
-    ));
-    policies.push(policy(
-        5,
-        "TEMPLATE: require MFA off the compliant network",
-        "disabled",
-        ca_users(&["All"], &[], &[], &[], &[]),
-        Value::Null,
-    ));
-    // Graph's empty values everywhere: empty lists, nulls, no grant operator's siblings.
-    let mut empty = policy(
-        6,
-        "Empty values",
-        "disabled",
-        ca_users(&["None"], &[], &[], &[], &[]),
-        json!({ "includeLocations": [], "excludeLocations": [] }),
-    );
-    if let Some(grant) = empty.get_mut("grantControls") {
-        *grant = json!({
-            "operator": "OR",
-            "builtInControls": ["mfa"],
-            "customAuthenticationFactors": [],
-            "termsOfUse": [],
-            "authenticationStrength": null
-        });
-    }
-    policies.push(empty);
-    state.insert(GROUPS.into(), Value::Array(groups));
-    state.insert(NAMED_LOCATIONS.into(), Value::Array(locations));
-    state.insert(CA_POLICIES.into(), Value::Array(policies));
+    overlay(&mut state, MESSY_JSON);
     state
 }
 
@@ -445,11 +231,10 @@ pub fn maximal(users: usize, groups: usize, referenced: usize) -> Map<String, Va
         .collect();
     let group_list: Vec<Value> = (1..=groups)
         .map(|i| {
-            group(
+            security_group(
                 guid(NS_GROUP, i as u64),
                 &format!("Group {i:04}"),
                 &format!("Benchmark group {i:04}"),
-                GroupKind::Security,
             )
         })
         .collect();
@@ -674,29 +459,6 @@ fn country_location(id: &str, name: &str, countries: &[&str]) -> Value {
         "includeUnknownCountriesAndRegions": false,
         "countryLookupMethod": "clientIpAddress"
     })
-}
-
-fn demo_named_locations() -> Vec<Value> {
-    vec![
-        // Documentation address ranges (RFC 5737, RFC 3849): never routable.
-        ip_location(
-            "3b7e8f10-2c4d-4e6f-8a9b-0c1d2e3f4a01",
-            "Contoso HQ",
-            true,
-            &["203.0.113.0/24", "2001:db8:1::/48"],
-        ),
-        ip_location(
-            "3b7e8f10-2c4d-4e6f-8a9b-0c1d2e3f4a02",
-            "Branch offices",
-            false,
-            &["198.51.100.0/24", "192.0.2.0/25"],
-        ),
-        country_location(
-            "3b7e8f10-2c4d-4e6f-8a9b-0c1d2e3f4a03",
-            "Blocked countries",
-            &["KP", "IR", "SY"],
-        ),
-    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -980,50 +742,6 @@ fn sharepoint_settings() -> Value {
     })
 }
 
-fn demo_retention_labels() -> Vec<Value> {
-    let label = |n: u64, name: &str, days: u32, trigger: &str, admins: &str, users: &str| {
-        json!({
-            "@odata.type": "#microsoft.graph.security.retentionLabel",
-            "id": guid(NS_LABEL, n),
-            "displayName": name,
-            "behaviorDuringRetentionPeriod": "retain",
-            "actionAfterRetentionPeriod": "delete",
-            "retentionTrigger": trigger,
-            "retentionDuration": {
-                "@odata.type": "#microsoft.graph.security.retentionDurationInDays",
-                "days": days
-            },
-            "isInUse": true,
-            "descriptionForAdmins": admins,
-            "descriptionForUsers": users,
-            "createdBy": { "user": { "id": guid(NS_USER, 3), "displayName": "Megan Bowen" } },
-            "createdDateTime": "2023-03-01T09:00:00Z",
-            "lastModifiedBy": { "user": { "id": guid(NS_USER, 3), "displayName": "Megan Bowen" } },
-            "lastModifiedDateTime": "2023-03-01T09:00:00Z",
-            "labelToBeApplied": null,
-            "defaultRecordBehavior": "startLocked"
-        })
-    };
-    vec![
-        label(
-            1,
-            "Financial records - 7 years",
-            2555,
-            "dateCreated",
-            "Statutory retention for accounting records",
-            "Kept for 7 years from creation, then deleted",
-        ),
-        label(
-            2,
-            "HR records - 6 years",
-            2190,
-            "dateModified",
-            "Personnel files after the last change",
-            "Kept for 6 years from the last change, then deleted",
-        ),
-    ]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Directory
 
@@ -1055,161 +773,13 @@ fn user(
     ])
 }
 
-fn demo_users() -> Vec<Value> {
-    const MEMBERS: &[(&str, &str)] = &[
-        ("Megan", "Bowen"),
-        ("Alex", "Wilber"),
-        ("Adele", "Vance"),
-        ("Allan", "Deyoung"),
-        ("Christie", "Cline"),
-        ("Debra", "Berger"),
-        ("Diego", "Siciliani"),
-        ("Emily", "Braun"),
-        ("Enrico", "Cattaneo"),
-        ("Grady", "Archie"),
-        ("Henrietta", "Mueller"),
-        ("Irvin", "Sayers"),
-        ("Isaiah", "Langer"),
-        ("Johanna", "Lorenz"),
-        ("Joni", "Sherman"),
-        ("Lee", "Gu"),
-        ("Lidia", "Holloway"),
-        ("Lynne", "Robbins"),
-        ("Miriam", "Graham"),
-        ("Nestor", "Wilke"),
-        ("Patti", "Fernandez"),
-        ("Pradeep", "Gupta"),
-        ("Amara", "Okafor"),
-        ("Bianca", "Rossi"),
-        ("Carlos", "Mendoza"),
-        ("Dana", "Whitfield"),
-        ("Elif", "Yilmaz"),
-        ("Farah", "Haddad"),
-        ("Gustav", "Lindqvist"),
-        ("Hana", "Kobayashi"),
-        ("Ivan", "Petrov"),
-        ("Jonas", "Berg"),
-        ("Kavya", "Nair"),
-        ("Liam", "OConnor"),
-        ("Mateo", "Alvarez"),
-        ("Nadia", "Rahman"),
-        ("Oscar", "Nilsson"),
-        ("Priya", "Sharma"),
-        ("Quinn", "Taylor"),
-        ("Rosa", "Delgado"),
-        ("Samuel", "Mensah"),
-        ("Tess", "Moreau"),
-        ("Umar", "Siddiqui"),
-        ("Vera", "Novak"),
-    ];
-    const GUESTS: &[(&str, &str, &str)] = &[
-        ("Ana", "Costa", "fabrikam.com"),
-        ("Ben", "Harper", "northwindtraders.com"),
-        ("Chloe", "Dubois", "adatum.com"),
-    ];
-
-    let mut users = Vec::with_capacity(50);
-    let mut n = 0u64;
-    let mut next = || {
-        n += 1;
-        guid(NS_USER, n)
-    };
-    for k in 1..=2 {
-        let upn = format!("breakglass{k}@{DEMO_DOMAIN}");
-        users.push(user(
-            next(),
-            &format!("Emergency Access {k}"),
-            "Emergency",
-            &format!("Access {k}"),
-            &upn,
-            None,
-            true,
-            "Member",
-        ));
-    }
-    for (first, last) in MEMBERS {
-        let upn = format!(
-            "{}.{}@{DEMO_DOMAIN}",
-            first.to_lowercase(),
-            last.to_lowercase()
-        );
-        users.push(user(
-            next(),
-            &format!("{first} {last}"),
-            first,
-            last,
-            &upn,
-            Some(&upn),
-            true,
-            "Member",
-        ));
-    }
-    // A service account the "CA Exclusions - Service Accounts" group exists for.
-    let svc = format!("svc.scanner@{DEMO_DOMAIN}");
-    users.push(user(
-        next(),
-        "Scanner Service Account",
-        "Scanner",
-        "Service",
-        &svc,
-        None,
-        true,
-        "Member",
-    ));
-    // A leaver whose account is disabled but not yet deleted.
-    let leaver = format!("former.employee@{DEMO_DOMAIN}");
-    users.push(user(
-        next(),
-        "Former Employee",
-        "Former",
-        "Employee",
-        &leaver,
-        Some(&leaver),
-        false,
-        "Member",
-    ));
-    for (first, last, domain) in GUESTS {
-        let mail = format!("{}.{}@{domain}", first.to_lowercase(), last.to_lowercase());
-        let upn = format!("{}#EXT#@{DEMO_DOMAIN}", mail.replace('@', "_"));
-        users.push(user(
-            next(),
-            &format!("{first} {last} (Guest)"),
-            first,
-            last,
-            &upn,
-            Some(&mail),
-            true,
-            "Guest",
-        ));
-    }
-    users
-}
-
-#[derive(Clone, Copy)]
-enum GroupKind {
-    /// A Microsoft 365 group: mail-enabled, not security-enabled.
-    Unified,
-    /// A plain security group.
-    Security,
-    /// A security group that can hold directory roles.
-    RoleAssignable,
-}
-
-fn group(id: String, name: &str, description: &str, kind: GroupKind) -> Value {
+/// A plain security group (not mail-enabled, not role-assignable), as Graph returns it.
+fn security_group(id: String, name: &str, description: &str) -> Value {
     let nickname: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
         .to_lowercase();
-    let unified = matches!(kind, GroupKind::Unified);
-    let (mail, proxies) = if unified {
-        (
-            json!(format!("{nickname}@{DEMO_DOMAIN}")),
-            json!([format!("SMTP:{nickname}@{DEMO_DOMAIN}")]),
-        )
-    } else {
-        (Value::Null, json!([]))
-    };
     object([
         ("id", id.into()),
         ("deletedDateTime", Value::Null),
@@ -1218,24 +788,10 @@ fn group(id: String, name: &str, description: &str, kind: GroupKind) -> Value {
         ("description", description.into()),
         ("displayName", name.into()),
         ("expirationDateTime", Value::Null),
-        (
-            "groupTypes",
-            if unified {
-                json!(["Unified"])
-            } else {
-                json!([])
-            },
-        ),
-        (
-            "isAssignableToRole",
-            if matches!(kind, GroupKind::RoleAssignable) {
-                Value::Bool(true)
-            } else {
-                Value::Null
-            },
-        ),
-        ("mail", mail),
-        ("mailEnabled", unified.into()),
+        ("groupTypes", json!([])),
+        ("isAssignableToRole", Value::Null),
+        ("mail", Value::Null),
+        ("mailEnabled", false.into()),
         ("mailNickname", nickname.into()),
         ("membershipRule", Value::Null),
         ("membershipRuleProcessingState", Value::Null),
@@ -1244,110 +800,15 @@ fn group(id: String, name: &str, description: &str, kind: GroupKind) -> Value {
         ("onPremisesSyncEnabled", Value::Null),
         ("preferredDataLocation", Value::Null),
         ("preferredLanguage", Value::Null),
-        ("proxyAddresses", proxies),
+        ("proxyAddresses", json!([])),
         ("renewedDateTime", T_CREATED.into()),
         ("resourceBehaviorOptions", json!([])),
         ("resourceProvisioningOptions", json!([])),
-        ("securityEnabled", (!unified).into()),
+        ("securityEnabled", true.into()),
         ("theme", Value::Null),
-        (
-            "visibility",
-            if unified {
-                "Private".into()
-            } else {
-                Value::Null
-            },
-        ),
+        ("visibility", Value::Null),
         ("onPremisesProvisioningErrors", json!([])),
     ])
-}
-
-fn demo_groups() -> Vec<Value> {
-    use GroupKind::{RoleAssignable, Security, Unified};
-    const GROUPS: &[(&str, &str, GroupKind)] = &[
-        ("All Staff", "Everyone at Contoso", Unified),
-        ("Finance", "Finance department", Security),
-        ("HR", "Human resources", Security),
-        ("IT Admins", "IT administrators", RoleAssignable),
-        (
-            "Emergency Access Accounts",
-            "Break-glass accounts excluded from Conditional Access",
-            RoleAssignable,
-        ),
-        (
-            "CA Exclusions - Service Accounts",
-            "Non-interactive service accounts excluded from MFA policies",
-            Security,
-        ),
-        (
-            "Pilot - Passwordless",
-            "Early adopters of FIDO2 and Windows Hello sign-in",
-            Security,
-        ),
-        ("Sales", "Sales department", Unified),
-        ("Marketing", "Marketing department", Unified),
-        ("Engineering", "Product engineering", Security),
-        ("Legal", "Legal and compliance", Security),
-        ("Executives", "Leadership team", Security),
-    ];
-    GROUPS
-        .iter()
-        .enumerate()
-        .map(|(i, (name, description, kind))| {
-            group(guid(NS_GROUP, i as u64 + 1), name, description, *kind)
-        })
-        .collect()
-}
-
-/// Direct members of the demo groups, by group id: the break-glass accounts alone in their
-/// group, the service account in its exclusion group, departments of a few people each, and
-/// "IT Admins" nested in the passwordless pilot (so transitive membership differs from direct).
-fn demo_members(users: &[Value], groups: &[Value]) -> Value {
-    let user = |upn: &str| id_of(users, "userPrincipalName", &format!("{upn}@{DEMO_DOMAIN}"));
-    let group = |name: &str| id_of(groups, "displayName", name);
-    let members =
-        |upns: &[&str]| -> Vec<Value> { upns.iter().map(|u| Value::String(user(u))).collect() };
-    let all_staff: Vec<Value> = users
-        .iter()
-        .filter(|u| u["userType"] == "Member" && u["mail"].is_string())
-        .filter(|u| u["accountEnabled"] == true)
-        .filter_map(|u| u["id"].as_str().map(|id| Value::String(id.to_string())))
-        .collect();
-    let mut pilot = members(&["adele.vance", "lee.gu"]);
-    pilot.push(Value::String(group("IT Admins")));
-    let mut out = Map::new();
-    for (name, list) in [
-        ("All Staff", all_staff),
-        (
-            "Finance",
-            members(&["debra.berger", "isaiah.langer", "lidia.holloway"]),
-        ),
-        ("HR", members(&["irvin.sayers", "patti.fernandez"])),
-        (
-            "IT Admins",
-            members(&["megan.bowen", "nestor.wilke", "alex.wilber"]),
-        ),
-        (
-            "Emergency Access Accounts",
-            members(&["breakglass1", "breakglass2"]),
-        ),
-        (
-            "CA Exclusions - Service Accounts",
-            members(&["svc.scanner"]),
-        ),
-        ("Pilot - Passwordless", pilot),
-        ("Sales", members(&["christie.cline", "diego.siciliani"])),
-        ("Marketing", members(&["miriam.graham", "emily.braun"])),
-        ("Engineering", members(&["johanna.lorenz", "grady.archie"])),
-        ("Legal", members(&["joni.sherman"])),
-        (
-            "Executives",
-            members(&["allan.deyoung", "henrietta.mueller"]),
-        ),
-    ] {
-        out.insert(group(name), Value::Array(list));
-    }
-    Value::Object(out)
 }
 
 /// Service principals of the first-party apps every tenant has.
@@ -1507,21 +968,20 @@ fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Object(map)
 }
 
-/// The `id` of the object whose `key` equals `value`, or an empty string when absent (the seeds
-/// only look up objects they just built, and the tests check every reference resolves).
-fn id_of(items: &[Value], key: &str, value: &str) -> String {
-    items
-        .iter()
-        .find(|v| v.get(key).and_then(Value::as_str) == Some(value))
-        .and_then(|v| v.get("id").and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::{BTreeSet, HashSet};
+
+    /// The `id` of the object whose `key` equals `value`, or an empty string when absent.
+    fn id_of(items: &[Value], key: &str, value: &str) -> String {
+        items
+            .iter()
+            .find(|v| v.get(key).and_then(Value::as_str) == Some(value))
+            .and_then(|v| v.get("id").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string()
+    }
 
     /// Values CA conditions accept that are not object ids.
     const SPECIAL: &[&str] = &[
@@ -2019,6 +1479,17 @@ mod tests {
             &mut errors,
         );
         assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn seed_data_files_are_layers_of_state_keys() {
+        for data in [DEMO_JSON, MESSY_JSON] {
+            let layer: Map<String, Value> = serde_json::from_str(data).expect("a JSON object");
+            assert!(!layer.is_empty());
+            for key in layer.keys() {
+                assert!(STATE_KEYS.contains(&key.as_str()), "not a state key: {key}");
+            }
+        }
     }
 
     #[test]
