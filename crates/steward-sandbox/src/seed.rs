@@ -125,11 +125,11 @@ pub fn empty() -> Map<String, Value> {
     state.insert(AUTH_STRENGTHS.into(), Value::Array(builtin_strengths()));
     state.insert(
         "policies/authenticationMethodsPolicy".into(),
-        authentication_methods_policy(false),
+        authentication_methods_policy(),
     );
     state.insert(
         "policies/identitySecurityDefaultsEnforcementPolicy".into(),
-        security_defaults(true),
+        security_defaults(),
     );
     state.insert(
         "policies/authorizationPolicy".into(),
@@ -535,10 +535,8 @@ fn all_users_target() -> Value {
     json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false })
 }
 
-/// The authentication methods policy at Graph's defaults; `authenticator` turns on the
-/// Microsoft Authenticator configuration as an adopting tenant would.
-fn authentication_methods_policy(authenticator: bool) -> Value {
-    let state = |on: bool| if on { "enabled" } else { "disabled" };
+/// The authentication methods policy at Graph's defaults.
+fn authentication_methods_policy() -> Value {
     let feature = || {
         json!({
             "state": "default",
@@ -550,7 +548,7 @@ fn authentication_methods_policy(authenticator: bool) -> Value {
         "id": "authenticationMethodsPolicy",
         "displayName": "Authentication Methods Policy",
         "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
-        "lastModifiedDateTime": if authenticator { T_EDITED } else { T_CREATED },
+        "lastModifiedDateTime": T_CREATED,
         "policyVersion": "1.5",
         "policyMigrationState": "preMigration",
         "registrationEnforcement": {
@@ -579,7 +577,7 @@ fn authentication_methods_policy(authenticator: bool) -> Value {
             {
                 "@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
                 "id": "MicrosoftAuthenticator",
-                "state": state(authenticator),
+                "state": "disabled",
                 "isSoftwareOathEnabled": false,
                 "featureSettings": {
                     "displayAppInformationRequiredState": feature(),
@@ -667,12 +665,13 @@ fn authentication_methods_policy(authenticator: bool) -> Value {
     })
 }
 
-fn security_defaults(enabled: bool) -> Value {
+/// Security defaults as a new tenant has them: on.
+fn security_defaults() -> Value {
     json!({
         "id": "00000000-0000-0000-0000-000000000005",
         "displayName": "Security Defaults",
         "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
-        "isEnabled": enabled
+        "isEnabled": true
     })
 }
 
