@@ -47,13 +47,7 @@ fn parse_kind(text: &str) -> Result<Kind, String> {
 
 /// The file each kind is exported to.
 pub fn file_name(kind: Kind) -> String {
-    match kind {
-        Kind::ConditionalAccessPolicy => "conditional-access-policies.kdl".into(),
-        Kind::NamedLocation => "named-locations.kdl".into(),
-        Kind::AuthenticationStrength => "authentication-strengths.kdl".into(),
-        Kind::RetentionLabel => "retention-labels.kdl".into(),
-        other => format!("{}.kdl", other.node_name()),
-    }
+    kind.spec().export_file.to_string()
 }
 
 /// Renders the export: file name → text, for the kinds asked.
@@ -195,66 +189,14 @@ fn resources(
     live: &Live,
     kind: Kind,
 ) -> Vec<(Address, serde_json::Map<String, serde_json::Value>)> {
-    let m = &live.model;
-    let named = |name: &str| Address::named(kind, name);
-    let single = Address::singleton(kind);
-    let map = |v: &dyn erased::Ser| v.to_map();
-    match kind {
-        Kind::ConditionalAccessPolicy => m
-            .conditional_access_policies
-            .iter()
-            .map(|r| (named(&r.display_name), map(r)))
-            .collect(),
-        Kind::NamedLocation => m
-            .named_locations
-            .iter()
-            .map(|r| (named(&r.display_name), map(r)))
-            .collect(),
-        Kind::AuthenticationStrength => m
-            .authentication_strengths
-            .iter()
-            .map(|r| (named(&r.display_name), map(r)))
-            .collect(),
-        Kind::RetentionLabel => m
-            .retention_labels
-            .iter()
-            .map(|r| (named(&r.display_name), map(r)))
-            .collect(),
-        Kind::AuthenticationMethodsPolicy => m
-            .authentication_methods_policy
-            .iter()
-            .map(|r| (single.clone(), map(r)))
-            .collect(),
-        Kind::SecurityDefaults => m
-            .security_defaults
-            .iter()
-            .map(|r| (single.clone(), map(r)))
-            .collect(),
-        Kind::AuthorizationPolicy => m
-            .authorization_policy
-            .iter()
-            .map(|r| (single.clone(), map(r)))
-            .collect(),
-        Kind::SharepointSettings => m
-            .sharepoint_settings
-            .iter()
-            .map(|r| (single.clone(), map(r)))
-            .collect(),
-        Kind::EmergencyAccess | Kind::Prune => Vec::new(),
-    }
-}
-
-mod erased {
-    /// Serialises any model value to its JSON map without naming its type.
-    pub trait Ser {
-        fn to_map(&self) -> serde_json::Map<String, serde_json::Value>;
-    }
-
-    impl<T: serde::Serialize> Ser for T {
-        fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
-            crate::config::to_map(self)
-        }
-    }
+    live.model
+        .resources(kind)
+        .into_iter()
+        .map(|(name, json)| match name {
+            Some(name) => (Address::named(kind, name), json),
+            None => (Address::singleton(kind), json),
+        })
+        .collect()
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CommandError> {

@@ -108,12 +108,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     }
     let mut declared: BTreeSet<Kind> = loaded.origins.keys().map(|a: &Address| a.kind).collect();
     if !loaded.desired.prune.is_empty() {
-        declared.extend(loaded.desired.prune.iter().map(|p| match p.kind {
-            crate::model::PruneKind::ConditionalAccessPolicy => Kind::ConditionalAccessPolicy,
-            crate::model::PruneKind::NamedLocation => Kind::NamedLocation,
-            crate::model::PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
-            crate::model::PruneKind::RetentionLabel => Kind::RetentionLabel,
-        }));
+        declared.extend(loaded.desired.prune.iter().map(|p| Kind::from(p.kind)));
     }
     let report = report(&declared);
     if args.format == Format::Json {

@@ -132,12 +132,7 @@ pub fn names(planned: &Planned) -> Names {
         .resources
         .iter()
         .filter(|r| r.action == crate::model::plan::Action::Create)
-        .filter(|r| {
-            matches!(
-                r.kind,
-                crate::model::Kind::NamedLocation | crate::model::Kind::AuthenticationStrength
-            )
-        })
+        .filter(|r| r.kind.as_ref_kind().is_some())
         .filter_map(|r| r.name.clone())
         .collect();
     Names::new(planned.names.clone())

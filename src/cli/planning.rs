@@ -14,9 +14,9 @@ use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
 use crate::graph::membership;
 use crate::graph::read::{Live, read_tenant};
 use crate::graph::{ClientConfig, Credential, GraphClient, ObjectKind, Resolver, Secret};
+use crate::model::Kind;
 use crate::model::checks::lockout::{self, LockoutInput, LockoutReport};
 use crate::model::plan::{Plan, Unmanaged};
-use crate::model::{Kind, PruneKind};
 use crate::reconcile::{self, LiveIds, PlanOptions, guard};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
 
@@ -283,12 +283,7 @@ pub fn declared_kinds(loaded: &Loaded) -> BTreeSet<Kind> {
         .filter(|k| k.is_resource())
         .collect();
     for p in &loaded.desired.prune {
-        kinds.insert(match p.kind {
-            PruneKind::ConditionalAccessPolicy => Kind::ConditionalAccessPolicy,
-            PruneKind::NamedLocation => Kind::NamedLocation,
-            PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
-            PruneKind::RetentionLabel => Kind::RetentionLabel,
-        });
+        kinds.insert(Kind::from(p.kind));
     }
     kinds
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use kdl::KdlNode;
 use miette::SourceSpan;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::check::check_configuration;
@@ -15,7 +14,7 @@ use super::convert::SpanMap;
 use super::discover::{discover, over_total, read_file};
 use super::parse::{parse, parse_all, parse_windows};
 use super::{Diagnostic, Loaded, Origin, SourceFile, diagnostic};
-use crate::model::{self, Address, Arity, Desired, Finding, Kind, checks};
+use crate::model::{self, Address, Arity, Desired, Finding, Kind};
 
 /// Loads and validates the policy files under `paths`.
 pub fn load(paths: &[PathBuf]) -> Loaded {
@@ -300,16 +299,14 @@ fn covered(pointer: &str, failed: &[String]) -> bool {
         })
 }
 
-fn from_json<T: DeserializeOwned>(json: Value) -> Result<T, Vec<Finding>> {
-    serde_json::from_value(json).map_err(|e| {
-        vec![Finding {
-            severity: model::Severity::Error,
-            code: "steward::invalid",
-            pointer: String::new(),
-            message: format!("invalid declaration: {e}"),
-            help: "check the values against `steward schema`".into(),
-        }]
-    })
+fn invalid(e: serde_json::Error) -> Vec<Finding> {
+    vec![Finding {
+        severity: model::Severity::Error,
+        code: "steward::invalid",
+        pointer: String::new(),
+        message: format!("invalid declaration: {e}"),
+        help: "check the values against `steward schema`".into(),
+    }]
 }
 
 /// Adds a converted resource to the model, running the kind's own checks, and returns their
@@ -319,59 +316,7 @@ fn add_resource(
     kind: Kind,
     json: Value,
 ) -> Result<Vec<Finding>, Vec<Finding>> {
-    let findings = match kind {
-        Kind::EmergencyAccess => {
-            desired.emergency_access = Some(from_json(json)?);
-            Vec::new()
-        }
-        Kind::Prune => {
-            desired.prune.push(from_json(json)?);
-            Vec::new()
-        }
-        Kind::NamedLocation => {
-            let location: model::NamedLocation = from_json(json)?;
-            let findings = checks::named_location(&location);
-            desired.named_locations.push(location);
-            findings
-        }
-        Kind::AuthenticationStrength => {
-            desired.authentication_strengths.push(from_json(json)?);
-            Vec::new()
-        }
-        Kind::ConditionalAccessPolicy => {
-            let policy: model::ConditionalAccessPolicy = from_json(json)?;
-            let findings = checks::conditional_access_policy(&policy);
-            desired.conditional_access_policies.push(policy);
-            findings
-        }
-        Kind::AuthenticationMethodsPolicy => {
-            let policy: model::AuthenticationMethodsPolicy = from_json(json)?;
-            let findings = checks::authentication_methods_policy(&policy);
-            desired.authentication_methods_policy = Some(policy);
-            findings
-        }
-        Kind::SecurityDefaults => {
-            desired.security_defaults = Some(from_json(json)?);
-            Vec::new()
-        }
-        Kind::AuthorizationPolicy => {
-            desired.authorization_policy = Some(from_json(json)?);
-            Vec::new()
-        }
-        Kind::SharepointSettings => {
-            let settings: model::SharepointSettings = from_json(json)?;
-            let findings = checks::sharepoint_settings(&settings);
-            desired.sharepoint_settings = Some(settings);
-            findings
-        }
-        Kind::RetentionLabel => {
-            let label: model::RetentionLabel = from_json(json)?;
-            let findings = checks::retention_label(&label);
-            desired.retention_labels.push(label);
-            findings
-        }
-    };
-    Ok(findings)
+    desired.insert_checked(kind, json).map_err(invalid)
 }
 
 pub(super) fn finding_diagnostic(finding: &Finding, origin: &Origin) -> Diagnostic {

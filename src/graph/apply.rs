@@ -350,10 +350,8 @@ impl<'a> GraphExecutor<'a> {
             let Some(name) = &object.address.name else {
                 continue;
             };
-            let kind = match object.address.kind {
-                Kind::NamedLocation => RefKind::NamedLocation,
-                Kind::AuthenticationStrength => RefKind::AuthenticationStrength,
-                _ => continue,
+            let Some(kind) = object.address.kind.as_ref_kind() else {
+                continue;
             };
             ids.insert((kind, name.to_ascii_lowercase()), object.id.clone());
         }
@@ -741,17 +739,7 @@ impl<'a> GraphExecutor<'a> {
 /// A configuration holding only `json`, an object of `kind`, the way plans see one.
 fn one(kind: Kind, json: Value) -> Result<Desired, serde_json::Error> {
     let mut desired = Desired::default();
-    match kind {
-        Kind::NamedLocation => desired.named_locations.push(serde_json::from_value(json)?),
-        Kind::AuthenticationStrength => desired
-            .authentication_strengths
-            .push(serde_json::from_value(json)?),
-        Kind::ConditionalAccessPolicy => desired
-            .conditional_access_policies
-            .push(serde_json::from_value(json)?),
-        Kind::RetentionLabel => desired.retention_labels.push(serde_json::from_value(json)?),
-        _ => {}
-    }
+    desired.insert(kind, json)?;
     Ok(desired)
 }
 
@@ -775,11 +763,7 @@ impl Executor for GraphExecutor<'_> {
 }
 
 fn ref_kind(kind: Kind) -> Option<RefKind> {
-    match kind {
-        Kind::NamedLocation => Some(RefKind::NamedLocation),
-        Kind::AuthenticationStrength => Some(RefKind::AuthenticationStrength),
-        _ => None,
-    }
+    kind.as_ref_kind()
 }
 
 #[cfg(test)]

@@ -48,42 +48,17 @@ pub enum DesiredRefError {
     Unresolved(Vec<BadReference>),
 }
 
-/// The collections of `Desired`'s JSON form and their kinds.
-const FIELDS: &[(&str, Kind)] = &[
-    ("emergencyAccess", Kind::EmergencyAccess),
-    ("namedLocations", Kind::NamedLocation),
-    ("authenticationStrengths", Kind::AuthenticationStrength),
-    ("conditionalAccessPolicies", Kind::ConditionalAccessPolicy),
-    (
-        "authenticationMethodsPolicy",
-        Kind::AuthenticationMethodsPolicy,
-    ),
-    ("securityDefaults", Kind::SecurityDefaults),
-    ("authorizationPolicy", Kind::AuthorizationPolicy),
-    ("sharepointSettings", Kind::SharepointSettings),
-    ("retentionLabels", Kind::RetentionLabel),
-];
-
-fn resources(json: &Value, field: &str) -> Vec<Value> {
-    match json.get(field) {
-        Some(Value::Array(items)) => items.clone(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(one) => vec![one.clone()],
-    }
-}
-
-/// Every declared resource's address and JSON form.
+/// Every declared resource's address and JSON form, in the registry's order.
 fn declarations(desired: &Desired) -> Vec<(Address, Map<String, Value>)> {
-    let json = serde_json::to_value(desired).unwrap_or_default();
-    let mut out = Vec::new();
-    for (field, kind) in FIELDS {
-        for resource in resources(&json, field) {
-            if let Value::Object(map) = resource {
-                out.push((Address::of(*kind, &map), map));
-            }
-        }
-    }
-    out
+    Kind::ALL
+        .iter()
+        .flat_map(|kind| {
+            desired
+                .resources(*kind)
+                .into_iter()
+                .map(|(_, map)| (Address::of(*kind, &map), map))
+        })
+        .collect()
 }
 
 /// Every reference a configuration makes.
@@ -484,27 +459,19 @@ pub async fn canonicalise(
 
     // Named locations and authentication strengths: in the tenant (whatever the files
     // declare), or declared in the files and created by this plan.
-    let declared: BTreeSet<(Kind, String)> = desired
-        .named_locations
+    let declared: BTreeSet<(Kind, String)> = Kind::ALL
         .iter()
-        .map(|l| (Kind::NamedLocation, l.display_name.to_lowercase()))
-        .chain(
+        .filter(|kind| kind.as_ref_kind().is_some())
+        .flat_map(|kind| {
             desired
-                .authentication_strengths
-                .iter()
-                .map(|s| (Kind::AuthenticationStrength, s.display_name.to_lowercase())),
-        )
+                .resources(*kind)
+                .into_iter()
+                .filter_map(|(name, _)| Some((*kind, name?.to_lowercase())))
+        })
         .collect();
-    for u in uses.iter().filter(|u| {
-        matches!(
-            u.kind,
-            RefKind::NamedLocation | RefKind::AuthenticationStrength
-        )
-    }) {
-        let kind = if u.kind == RefKind::NamedLocation {
-            Kind::NamedLocation
-        } else {
-            Kind::AuthenticationStrength
+    for u in &uses {
+        let Some(kind) = u.kind.kind() else {
+            continue;
         };
         let mut fail_here = |message: String| {
             bad.push(BadReference {
@@ -553,28 +520,25 @@ pub async fn canonicalise(
         return Err(DesiredRefError::Unresolved(bad));
     }
 
-    let mut json = serde_json::to_value(desired).unwrap_or_default();
-    for (field, kind) in FIELDS {
+    let mut canonical_desired = Desired::default();
+    for kind in Kind::ALL {
         let shape = kind.root_shape();
-        match json.get_mut(*field) {
-            Some(Value::Array(items)) => {
-                for item in items.iter_mut() {
-                    map_refs(shape, item, &|k, t| canonical.get(&key(k, t)).cloned());
-                }
-            }
-            Some(one @ Value::Object(_)) => {
-                map_refs(shape, one, &|k, t| canonical.get(&key(k, t)).cloned())
-            }
-            _ => {}
+        for (_, map) in desired.resources(*kind) {
+            let mut value = Value::Object(map);
+            map_refs(shape, &mut value, &|k, t| {
+                canonical.get(&key(k, t)).cloned()
+            });
+            canonical_desired.insert(*kind, value).map_err(|e| {
+                DesiredRefError::Graph(GraphError::InvalidResponse {
+                    method: String::new(),
+                    path: String::new(),
+                    detail: format!(
+                        "internal: the configuration did not survive canonicalisation: {e}"
+                    ),
+                })
+            })?;
         }
     }
-    let canonical_desired = serde_json::from_value(json).map_err(|e| {
-        DesiredRefError::Graph(GraphError::InvalidResponse {
-            method: String::new(),
-            path: String::new(),
-            detail: format!("internal: the configuration did not survive canonicalisation: {e}"),
-        })
-    })?;
     Ok((canonical_desired, names))
 }
 

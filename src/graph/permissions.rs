@@ -24,58 +24,24 @@ pub struct KindPermissions {
     pub admin_role: &'static str,
 }
 
-/// The permissions of one kind (`None` for steward's own declarations).
+/// The permissions of one kind (`None` for steward's own declarations), from the kind registry.
 pub fn for_kind(kind: Kind) -> Option<KindPermissions> {
-    let p = |read: &[&'static str], write: &[&'static str], role: &'static str| KindPermissions {
-        kind: kind.node_name(),
-        application_read: read.to_vec(),
-        application_write: write.to_vec(),
-        delegated_read: read.to_vec(),
-        delegated_write: write.to_vec(),
-        app_only: true,
-        admin_role: role,
+    let p = kind.spec().permissions?;
+    let application = |list: &'static [&'static str]| {
+        if p.application {
+            list.to_vec()
+        } else {
+            Vec::new()
+        }
     };
-    Some(match kind {
-        Kind::EmergencyAccess | Kind::Prune => return None,
-        Kind::ConditionalAccessPolicy | Kind::NamedLocation => p(
-            &["Policy.Read.All"],
-            &["Policy.ReadWrite.ConditionalAccess"],
-            "Conditional Access Administrator",
-        ),
-        Kind::AuthenticationStrength => p(
-            &["Policy.Read.All"],
-            &["Policy.ReadWrite.ConditionalAccess"],
-            "Conditional Access Administrator",
-        ),
-        Kind::AuthenticationMethodsPolicy => p(
-            &["Policy.Read.AuthenticationMethod"],
-            &["Policy.ReadWrite.AuthenticationMethod"],
-            "Authentication Policy Administrator",
-        ),
-        Kind::SecurityDefaults => p(
-            &["Policy.Read.All"],
-            &["Policy.ReadWrite.SecurityDefaults"],
-            "Security Administrator",
-        ),
-        Kind::AuthorizationPolicy => p(
-            &["Policy.Read.All"],
-            &["Policy.ReadWrite.Authorization"],
-            "Privileged Role Administrator",
-        ),
-        Kind::SharepointSettings => p(
-            &["SharePointTenantSettings.Read.All"],
-            &["SharePointTenantSettings.ReadWrite.All"],
-            "SharePoint Administrator",
-        ),
-        Kind::RetentionLabel => KindPermissions {
-            kind: kind.node_name(),
-            application_read: Vec::new(),
-            application_write: Vec::new(),
-            delegated_read: vec!["RecordsManagement.Read.All"],
-            delegated_write: vec!["RecordsManagement.ReadWrite.All"],
-            app_only: false,
-            admin_role: "Compliance Administrator (or a Purview role group with Retention Management)",
-        },
+    Some(KindPermissions {
+        kind: kind.node_name(),
+        application_read: application(p.read),
+        application_write: application(p.write),
+        delegated_read: p.read.to_vec(),
+        delegated_write: p.write.to_vec(),
+        app_only: p.application,
+        admin_role: p.admin_role,
     })
 }
 
@@ -83,10 +49,7 @@ pub fn for_kind(kind: Kind) -> Option<KindPermissions> {
 /// (`directoryObjects/getByIds` needs Directory.Read.All) and directory roles.
 pub const NAME_RESOLUTION: &[&str] = &["Directory.Read.All", "RoleManagement.Read.Directory"];
 
-/// Kinds whose files refer to directory objects by name.
+/// Kinds whose files refer to directory objects by name (users, groups, roles, applications).
 pub fn needs_name_resolution(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::ConditionalAccessPolicy | Kind::AuthenticationMethodsPolicy | Kind::EmergencyAccess
-    )
+    kind.spec().references.iter().any(|r| r.kind().is_none())
 }

@@ -9,16 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::kinds::{self, Directory, Unexpressed, authentication_strength};
 use super::{GraphClient, GraphError, Lookup, ObjectKind, Resolver};
-use crate::model::checks;
 pub use crate::model::plan::Orphan;
 use crate::model::reference::RefKind;
-use crate::model::{Address, Arity, Desired, Finding, Kind, Severity};
+use crate::model::{Address, Arity, Desired, Kind, Severity};
 
 /// One object as Graph returned it.
 #[derive(Debug, Clone)]
@@ -139,10 +137,8 @@ pub struct ReadOptions {
 /// they refer to, to name them).
 pub fn kinds_to_read(kinds: &BTreeSet<Kind>) -> BTreeSet<Kind> {
     let mut out: BTreeSet<Kind> = kinds.iter().copied().filter(|k| k.is_resource()).collect();
-    if out.contains(&Kind::ConditionalAccessPolicy) {
-        out.insert(Kind::NamedLocation);
-        out.insert(Kind::AuthenticationStrength);
-    }
+    let dependencies: Vec<Kind> = out.iter().flat_map(|k| k.depends_on()).collect();
+    out.extend(dependencies);
     out
 }
 
@@ -151,7 +147,7 @@ async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), G
     let Some(path) = kind.graph_path() else {
         return Ok((kind, Vec::new()));
     };
-    if kind == Kind::RetentionLabel {
+    if kind.spec().permissions.is_some_and(|p| !p.application) {
         client.require_signed_in_admin(kind.node_name()).await?;
     }
     // A 200 that is not the kind's object (HTML, empty, `{}`, another type) is a read error
@@ -159,13 +155,13 @@ async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), G
     let Some(expected) = expected(kind) else {
         return Ok((kind, Vec::new()));
     };
-    // A label's event type is a navigation property: Graph returns it only when expanded.
     let expanded;
-    let path = if kind == Kind::RetentionLabel {
-        expanded = format!("{path}?$expand=retentionEventType");
-        expanded.as_str()
-    } else {
-        path
+    let path = match kinds::adapter(kind).read_query {
+        Some(query) => {
+            expanded = format!("{path}?{query}");
+            expanded.as_str()
+        }
+        None => path,
     };
     let items = match kind.arity() {
         Arity::Named => client.list_expected(path, &expected).await?,
@@ -208,7 +204,10 @@ pub async fn read_tenant_with(
     // Policies name roles by template id: read the role catalogue alongside the collections
     // rather than after them, so it costs no extra round trip on the critical path.
     let roles = async {
-        if kinds.contains(&Kind::ConditionalAccessPolicy) {
+        if kinds
+            .iter()
+            .any(|k| k.spec().references.contains(&RefKind::Role))
+        {
             resolver.roles().await.map(|_| ())
         } else {
             Ok(())
@@ -338,8 +337,8 @@ pub async fn read_tenant_with(
     }
     live.orphans.sort();
     live.orphans.dedup();
-    sort(&mut live.model);
-    sort(&mut live.model_ids);
+    live.model.sort();
+    live.model_ids.sort();
     live.names = directory.all();
     for entry in &live.catalog {
         live.names
@@ -366,7 +365,7 @@ fn unsupported_reason(kind: Kind, raw: &Value, json: &Map<String, Value>) -> Opt
             "steward does not model named locations of type {t}"
         ));
     }
-    let findings = match check(kind, Value::Object(json.clone())) {
+    let findings = match kind.check(Value::Object(json.clone())) {
         Ok(findings) => findings,
         Err(e) => return Some(format!("steward cannot model this object: {e}")),
     };
@@ -383,34 +382,6 @@ fn unsupported_reason(kind: Kind, raw: &Value, json: &Map<String, Value>) -> Opt
             errors.join("; ")
         ))
     }
-}
-
-/// The model's own checks of one object in its JSON form, or why it does not fit the model.
-fn check(kind: Kind, json: Value) -> Result<Vec<Finding>, serde_json::Error> {
-    Ok(match kind {
-        Kind::NamedLocation => checks::named_location(&serde_json::from_value(json)?),
-        Kind::ConditionalAccessPolicy => {
-            checks::conditional_access_policy(&serde_json::from_value(json)?)
-        }
-        Kind::RetentionLabel => checks::retention_label(&serde_json::from_value(json)?),
-        Kind::SharepointSettings => checks::sharepoint_settings(&serde_json::from_value(json)?),
-        Kind::AuthenticationMethodsPolicy => {
-            checks::authentication_methods_policy(&serde_json::from_value(json)?)
-        }
-        Kind::AuthenticationStrength => {
-            let _: crate::model::AuthenticationStrength = serde_json::from_value(json)?;
-            Vec::new()
-        }
-        Kind::SecurityDefaults => {
-            let _: crate::model::SecurityDefaults = serde_json::from_value(json)?;
-            Vec::new()
-        }
-        Kind::AuthorizationPolicy => {
-            let _: crate::model::AuthorizationPolicy = serde_json::from_value(json)?;
-            Vec::new()
-        }
-        Kind::EmergencyAccess | Kind::Prune => Vec::new(),
-    })
 }
 
 /// Lowercase ids of catalog objects whose display name another object of the same kind
@@ -547,10 +518,18 @@ async fn resolve(
     }
     // Objects steward cannot model are referenced by id, never by a name no file can declare.
     for entry in live.catalog.iter().filter(|e| e.supported) {
-        let map = match entry.kind {
-            Kind::NamedLocation => &mut names.locations,
-            Kind::AuthenticationStrength => &mut names.strengths,
-            _ => continue,
+        let map = match entry.kind.as_ref_kind() {
+            Some(RefKind::NamedLocation) => &mut names.locations,
+            Some(RefKind::AuthenticationStrength) => &mut names.strengths,
+            Some(
+                RefKind::User
+                | RefKind::Group
+                | RefKind::Role
+                | RefKind::Application
+                | RefKind::ServicePrincipal
+                | RefKind::MethodTarget,
+            )
+            | None => continue,
         };
         map.insert(entry.id.to_ascii_lowercase(), entry.name.clone());
     }
@@ -623,37 +602,7 @@ impl Directory for Names {
     }
 }
 
-fn from<T: DeserializeOwned>(json: Value) -> Option<T> {
-    // Objects that do not fit the model were set aside as unsupported before this point.
-    serde_json::from_value(json).ok()
-}
-
 fn add(model: &mut Desired, kind: Kind, json: Value) {
-    match kind {
-        Kind::NamedLocation => model.named_locations.extend(from(json)),
-        Kind::AuthenticationStrength => model.authentication_strengths.extend(from(json)),
-        Kind::ConditionalAccessPolicy => model.conditional_access_policies.extend(from(json)),
-        Kind::AuthenticationMethodsPolicy => model.authentication_methods_policy = from(json),
-        Kind::SecurityDefaults => model.security_defaults = from(json),
-        Kind::AuthorizationPolicy => model.authorization_policy = from(json),
-        Kind::SharepointSettings => model.sharepoint_settings = from(json),
-        Kind::RetentionLabel => model.retention_labels.extend(from(json)),
-        Kind::EmergencyAccess | Kind::Prune => {}
-    }
-}
-
-/// Orders collections by name so that everything built from a read is deterministic.
-fn sort(model: &mut Desired) {
-    model
-        .named_locations
-        .sort_by(|a, b| a.display_name.cmp(&b.display_name));
-    model
-        .authentication_strengths
-        .sort_by(|a, b| a.display_name.cmp(&b.display_name));
-    model
-        .conditional_access_policies
-        .sort_by(|a, b| a.display_name.cmp(&b.display_name));
-    model
-        .retention_labels
-        .sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    // Objects that do not fit the model were set aside as unsupported before this point.
+    let _ = model.insert(kind, json);
 }

@@ -528,3 +528,9 @@ pub const METHOD_IDS: &[(&str, &str)] = &[
     ("softwareOath", "SoftwareOath"),
     ("x509Certificate", "X509Certificate"),
 ];
+
+impl super::Resource for AuthenticationMethodsPolicy {
+    fn checks(&self) -> Vec<super::Finding> {
+        super::checks::authentication_methods_policy(self)
+    }
+}

@@ -122,6 +122,12 @@ pub struct AuthenticationStrength {
     pub allowed_combinations: Vec<Combination>,
 }
 
+impl super::Resource for AuthenticationStrength {
+    fn display_name(&self) -> Option<&str> {
+        Some(&self.display_name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,3 +72,5 @@ pub struct DefaultUserRolePermissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_grant_policies_assigned: Option<Vec<String>>,
 }
+
+impl super::Resource for AuthorizationPolicy {}

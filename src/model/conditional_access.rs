@@ -472,3 +472,13 @@ pub struct SignInFrequency {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication_type: Option<SignInFrequencyAuthenticationType>,
 }
+
+impl super::Resource for ConditionalAccessPolicy {
+    fn display_name(&self) -> Option<&str> {
+        Some(&self.display_name)
+    }
+
+    fn checks(&self) -> Vec<super::Finding> {
+        super::checks::conditional_access_policy(self)
+    }
+}

@@ -46,3 +46,13 @@ pub enum PruneKind {
     /// Retention labels.
     RetentionLabel,
 }
+
+impl PruneKind {
+    /// Every prune scope kind.
+    pub const ALL: &'static [PruneKind] = &[
+        PruneKind::ConditionalAccessPolicy,
+        PruneKind::NamedLocation,
+        PruneKind::AuthenticationStrength,
+        PruneKind::RetentionLabel,
+    ];
+}

@@ -15,6 +15,7 @@ pub mod meta;
 pub mod named_location;
 pub mod plan;
 pub mod reference;
+pub mod registry;
 pub mod retention_label;
 pub mod security_defaults;
 pub mod shape;
@@ -22,7 +23,7 @@ pub mod sharepoint;
 
 use std::fmt;
 
-use schemars::{JsonSchema, Schema};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use authentication_methods::AuthenticationMethodsPolicy;
@@ -31,67 +32,15 @@ pub use authorization_policy::AuthorizationPolicy;
 pub use conditional_access::ConditionalAccessPolicy;
 pub use meta::{EmergencyAccess, Prune, PruneKind};
 pub use named_location::NamedLocation;
+pub use registry::{Desired, Kind, KindSpec, Permissions, Resource};
 pub use retention_label::RetentionLabel;
 pub use security_defaults::SecurityDefaults;
 pub use sharepoint::SharepointSettings;
 
-/// Every kind of node a policy file may declare at its top level.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// `emergency-access`: the break-glass accounts.
-    EmergencyAccess,
-    /// `prune`: a scope steward owns exclusively.
-    Prune,
-    /// `named-location "Name"`.
-    NamedLocation,
-    /// `authentication-strength "Name"`.
-    AuthenticationStrength,
-    /// `conditional-access-policy "Name"`.
-    ConditionalAccessPolicy,
-    /// `authentication-methods-policy`.
-    AuthenticationMethodsPolicy,
-    /// `security-defaults`.
-    SecurityDefaults,
-    /// `authorization-policy`.
-    AuthorizationPolicy,
-    /// `sharepoint-settings`.
-    SharepointSettings,
-    /// `retention-label "Name"`.
-    RetentionLabel,
-}
-
 impl Kind {
-    /// Every kind, in the order resources are listed and applied.
-    pub const ALL: &'static [Kind] = &[
-        Kind::EmergencyAccess,
-        Kind::Prune,
-        Kind::NamedLocation,
-        Kind::AuthenticationStrength,
-        Kind::ConditionalAccessPolicy,
-        Kind::AuthenticationMethodsPolicy,
-        Kind::SecurityDefaults,
-        Kind::AuthorizationPolicy,
-        Kind::SharepointSettings,
-        Kind::RetentionLabel,
-    ];
-
     /// The top-level KDL node name.
     pub fn node_name(self) -> &'static str {
-        match self {
-            Kind::EmergencyAccess => "emergency-access",
-            Kind::Prune => "prune",
-            Kind::NamedLocation => "named-location",
-            Kind::AuthenticationStrength => "authentication-strength",
-            Kind::ConditionalAccessPolicy => "conditional-access-policy",
-            Kind::AuthenticationMethodsPolicy => "authentication-methods-policy",
-            Kind::SecurityDefaults => "security-defaults",
-            Kind::AuthorizationPolicy => "authorization-policy",
-            Kind::SharepointSettings => "sharepoint-settings",
-            Kind::RetentionLabel => "retention-label",
-        }
+        self.spec().node
     }
 
     /// Looks a kind up by its node name.
@@ -101,55 +50,17 @@ impl Kind {
 
     /// How a node of this kind is written.
     pub fn arity(self) -> Arity {
-        match self {
-            Kind::NamedLocation
-            | Kind::AuthenticationStrength
-            | Kind::ConditionalAccessPolicy
-            | Kind::RetentionLabel => Arity::Named,
-            Kind::Prune => Arity::Repeated,
-            _ => Arity::Singleton,
-        }
+        self.spec().arity
     }
 
     /// True for kinds that describe tenant settings (not steward's own declarations).
     pub fn is_resource(self) -> bool {
-        !matches!(self, Kind::EmergencyAccess | Kind::Prune)
+        self.spec().graph_path.is_some()
     }
 
     /// The Graph v1.0 path the kind lives at.
     pub fn graph_path(self) -> Option<&'static str> {
-        match self {
-            Kind::EmergencyAccess | Kind::Prune => None,
-            Kind::NamedLocation => Some("identity/conditionalAccess/namedLocations"),
-            Kind::AuthenticationStrength => Some("policies/authenticationStrengthPolicies"),
-            Kind::ConditionalAccessPolicy => Some("identity/conditionalAccess/policies"),
-            Kind::AuthenticationMethodsPolicy => Some("policies/authenticationMethodsPolicy"),
-            Kind::SecurityDefaults => Some("policies/identitySecurityDefaultsEnforcementPolicy"),
-            Kind::AuthorizationPolicy => Some("policies/authorizationPolicy"),
-            Kind::SharepointSettings => Some("admin/sharepoint/settings"),
-            Kind::RetentionLabel => Some("security/labels/retentionLabels"),
-        }
-    }
-
-    /// The JSON Schema of this kind's JSON form (what a node converts to).
-    pub fn schema(self) -> Schema {
-        fn of<T: JsonSchema>() -> Schema {
-            schemars::generate::SchemaSettings::draft2020_12()
-                .into_generator()
-                .into_root_schema_for::<T>()
-        }
-        match self {
-            Kind::EmergencyAccess => of::<EmergencyAccess>(),
-            Kind::Prune => of::<Prune>(),
-            Kind::NamedLocation => of::<NamedLocation>(),
-            Kind::AuthenticationStrength => of::<AuthenticationStrength>(),
-            Kind::ConditionalAccessPolicy => of::<ConditionalAccessPolicy>(),
-            Kind::AuthenticationMethodsPolicy => of::<AuthenticationMethodsPolicy>(),
-            Kind::SecurityDefaults => of::<SecurityDefaults>(),
-            Kind::AuthorizationPolicy => of::<AuthorizationPolicy>(),
-            Kind::SharepointSettings => of::<SharepointSettings>(),
-            Kind::RetentionLabel => of::<RetentionLabel>(),
-        }
+        self.spec().graph_path
     }
 
     /// The shape of this kind's JSON form: its fields, their types and enum members.
@@ -181,28 +92,7 @@ impl Kind {
 
     /// One line on what the kind is, for schemas and help.
     pub fn description(self) -> &'static str {
-        match self {
-            Kind::EmergencyAccess => {
-                "Break-glass accounts every enabled blocking Conditional Access policy must exclude."
-            }
-            Kind::Prune => {
-                "A scope steward owns exclusively: undeclared objects in it may be deleted."
-            }
-            Kind::NamedLocation => {
-                "A named location (IP ranges or countries) used by Conditional Access."
-            }
-            Kind::AuthenticationStrength => "A custom authentication strength.",
-            Kind::ConditionalAccessPolicy => "A Conditional Access policy.",
-            Kind::AuthenticationMethodsPolicy => {
-                "The authentication methods policy and its method configurations."
-            }
-            Kind::SecurityDefaults => "Microsoft's security defaults.",
-            Kind::AuthorizationPolicy => {
-                "Guest invitations, user consent and default user permissions."
-            }
-            Kind::SharepointSettings => "SharePoint and OneDrive tenant settings.",
-            Kind::RetentionLabel => "A Microsoft Purview retention label.",
-        }
+        self.spec().description
     }
 }
 
@@ -283,32 +173,6 @@ impl fmt::Display for Address {
         }
         Ok(())
     }
-}
-
-/// The whole desired (or live) configuration of a tenant.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Desired {
-    /// The break-glass accounts.
-    pub emergency_access: Option<EmergencyAccess>,
-    /// Scopes steward owns exclusively.
-    pub prune: Vec<Prune>,
-    /// Named locations.
-    pub named_locations: Vec<NamedLocation>,
-    /// Custom authentication strengths.
-    pub authentication_strengths: Vec<AuthenticationStrength>,
-    /// Conditional Access policies.
-    pub conditional_access_policies: Vec<ConditionalAccessPolicy>,
-    /// The authentication methods policy.
-    pub authentication_methods_policy: Option<AuthenticationMethodsPolicy>,
-    /// Security defaults.
-    pub security_defaults: Option<SecurityDefaults>,
-    /// The authorization policy.
-    pub authorization_policy: Option<AuthorizationPolicy>,
-    /// SharePoint and OneDrive settings.
-    pub sharepoint_settings: Option<SharepointSettings>,
-    /// Retention labels.
-    pub retention_labels: Vec<RetentionLabel>,
 }
 
 impl Desired {

@@ -73,6 +73,16 @@ pub fn is_cidr(text: &str) -> bool {
     }
 }
 
+impl super::Resource for NamedLocation {
+    fn display_name(&self) -> Option<&str> {
+        Some(&self.display_name)
+    }
+
+    fn checks(&self) -> Vec<super::Finding> {
+        super::checks::named_location(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_cidr;

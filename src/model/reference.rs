@@ -33,6 +33,53 @@ pub enum RefKind {
 }
 
 impl RefKind {
+    /// Every reference kind.
+    pub const ALL: &'static [RefKind] = &[
+        RefKind::User,
+        RefKind::Group,
+        RefKind::Role,
+        RefKind::Application,
+        RefKind::ServicePrincipal,
+        RefKind::NamedLocation,
+        RefKind::AuthenticationStrength,
+        RefKind::MethodTarget,
+    ];
+
+    /// The name a schema's reference marker uses (`x-steward-ref`), in kebab-case.
+    pub fn name(self) -> &'static str {
+        match self {
+            RefKind::User => "user",
+            RefKind::Group => "group",
+            RefKind::Role => "role",
+            RefKind::Application => "application",
+            RefKind::ServicePrincipal => "service-principal",
+            RefKind::NamedLocation => "named-location",
+            RefKind::AuthenticationStrength => "authentication-strength",
+            RefKind::MethodTarget => "method-target",
+        }
+    }
+
+    /// Looks a reference kind up by its [`RefKind::name`].
+    pub fn from_name(name: &str) -> Option<RefKind> {
+        RefKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// The kind steward manages objects of this reference kind as, if it does: a reference
+    /// to one needs that kind read (to name it) and applied first (to have its id).
+    pub fn kind(self) -> Option<super::Kind> {
+        use super::Kind;
+        match self {
+            RefKind::NamedLocation => Some(Kind::NamedLocation),
+            RefKind::AuthenticationStrength => Some(Kind::AuthenticationStrength),
+            RefKind::User
+            | RefKind::Group
+            | RefKind::Role
+            | RefKind::Application
+            | RefKind::ServicePrincipal
+            | RefKind::MethodTarget => None,
+        }
+    }
+
     /// Graph's special values this kind of reference accepts, in their canonical spelling.
     pub fn special_values(self) -> &'static [&'static str] {
         match self {

@@ -114,3 +114,13 @@ pub struct RetentionDuration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forever: Option<bool>,
 }
+
+impl super::Resource for RetentionLabel {
+    fn display_name(&self) -> Option<&str> {
+        Some(&self.display_name)
+    }
+
+    fn checks(&self) -> Vec<super::Finding> {
+        super::checks::retention_label(self)
+    }
+}

@@ -10,3 +10,5 @@ pub struct SecurityDefaults {
     /// Whether security defaults are on.
     pub is_enabled: bool,
 }
+
+impl super::Resource for SecurityDefaults {}

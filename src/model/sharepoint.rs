@@ -160,3 +160,9 @@ pub struct IdleSessionSignOut {
     #[schemars(range(min = 0))]
     pub sign_out_after_in_seconds: Option<i64>,
 }
+
+impl super::Resource for SharepointSettings {
+    fn checks(&self) -> Vec<super::Finding> {
+        super::checks::sharepoint_settings(self)
+    }
+}

@@ -117,12 +117,10 @@ pub fn dependencies(changes: &[&ResourceChange]) -> Vec<BTreeSet<usize>> {
         .map(|change| {
             let mut deps = BTreeSet::new();
             if change.action == Action::Delete {
-                if matches!(
-                    change.kind,
-                    Kind::NamedLocation | Kind::AuthenticationStrength
-                ) {
+                // Objects that other kinds refer to go after every change of those kinds.
+                if change.kind.as_ref_kind().is_some() {
                     deps.extend((0..changes.len()).filter(|j| {
-                        changes[*j].kind == Kind::ConditionalAccessPolicy
+                        changes[*j].kind.depends_on().any(|k| k == change.kind)
                             && changes[*j].action != Action::Delete
                     }));
                 }

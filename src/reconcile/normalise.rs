@@ -80,17 +80,28 @@ pub fn declared_default_matches_unset(declared: &Value, live: Option<&Value>) ->
 pub fn graph_default(kind: crate::model::Kind, pointer: &str) -> Option<Value> {
     use crate::model::Kind;
     use serde_json::json;
-    match (kind, pointer) {
-        (Kind::NamedLocation, "/countryLookupMethod") => Some(json!("clientIpAddress")),
-        (Kind::ConditionalAccessPolicy, "/grantControls/operator") => Some(json!("OR")),
-        (Kind::ConditionalAccessPolicy, "/conditions/clientAppTypes") => Some(json!(["all"])),
-        (Kind::ConditionalAccessPolicy, "/sessionControls/signInFrequency/frequencyInterval") => {
-            Some(json!("timeBased"))
-        }
-        (Kind::ConditionalAccessPolicy, "/sessionControls/signInFrequency/authenticationType") => {
-            Some(json!("primaryAndSecondaryAuthentication"))
-        }
-        _ => None,
+    match kind {
+        Kind::NamedLocation => match pointer {
+            "/countryLookupMethod" => Some(json!("clientIpAddress")),
+            _ => None,
+        },
+        Kind::ConditionalAccessPolicy => match pointer {
+            "/grantControls/operator" => Some(json!("OR")),
+            "/conditions/clientAppTypes" => Some(json!(["all"])),
+            "/sessionControls/signInFrequency/frequencyInterval" => Some(json!("timeBased")),
+            "/sessionControls/signInFrequency/authenticationType" => {
+                Some(json!("primaryAndSecondaryAuthentication"))
+            }
+            _ => None,
+        },
+        Kind::EmergencyAccess
+        | Kind::Prune
+        | Kind::AuthenticationStrength
+        | Kind::AuthenticationMethodsPolicy
+        | Kind::SecurityDefaults
+        | Kind::AuthorizationPolicy
+        | Kind::SharepointSettings
+        | Kind::RetentionLabel => None,
     }
 }
 

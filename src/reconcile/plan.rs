@@ -2,13 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::diff;
 use super::risk;
 use crate::model::plan::{Action, Plan, ResourceChange, Summary, Unmanaged};
-use crate::model::{Address, Arity, Desired, Kind, PruneKind};
+use crate::model::{Address, Arity, Desired, Kind};
 
 /// The tenant's ids of live singletons, by address (collection objects carry their `id` in
 /// the live model).
@@ -73,10 +72,6 @@ fn some_names(names: &[String]) -> String {
     shown.join(", ")
 }
 
-fn to_map(value: &impl Serialize) -> Map<String, Value> {
-    crate::config::to_map(value)
-}
-
 /// One declared or live resource in the model's JSON form.
 struct Entry {
     kind: Kind,
@@ -97,61 +92,23 @@ impl Entry {
     }
 }
 
+/// Every resource `model` holds, in the registry's order (steward's own declarations are
+/// not planned).
 fn entries(model: &Desired) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let named = |kind, name: &str, json| Entry {
-        kind,
-        name: Some(name.to_string()),
-        json,
-    };
-    for r in &model.named_locations {
-        out.push(named(Kind::NamedLocation, &r.display_name, to_map(r)));
-    }
-    for r in &model.authentication_strengths {
-        out.push(named(
-            Kind::AuthenticationStrength,
-            &r.display_name,
-            to_map(r),
-        ));
-    }
-    for r in &model.conditional_access_policies {
-        out.push(named(
-            Kind::ConditionalAccessPolicy,
-            &r.display_name,
-            to_map(r),
-        ));
-    }
-    let single = |kind, json| Entry {
-        kind,
-        name: None,
-        json,
-    };
-    if let Some(r) = &model.authentication_methods_policy {
-        out.push(single(Kind::AuthenticationMethodsPolicy, to_map(r)));
-    }
-    if let Some(r) = &model.security_defaults {
-        out.push(single(Kind::SecurityDefaults, to_map(r)));
-    }
-    if let Some(r) = &model.authorization_policy {
-        out.push(single(Kind::AuthorizationPolicy, to_map(r)));
-    }
-    if let Some(r) = &model.sharepoint_settings {
-        out.push(single(Kind::SharepointSettings, to_map(r)));
-    }
-    for r in &model.retention_labels {
-        out.push(named(Kind::RetentionLabel, &r.display_name, to_map(r)));
-    }
-    out
-}
-
-fn prune_kind(kind: Kind) -> Option<PruneKind> {
-    match kind {
-        Kind::ConditionalAccessPolicy => Some(PruneKind::ConditionalAccessPolicy),
-        Kind::NamedLocation => Some(PruneKind::NamedLocation),
-        Kind::AuthenticationStrength => Some(PruneKind::AuthenticationStrength),
-        Kind::RetentionLabel => Some(PruneKind::RetentionLabel),
-        _ => None,
-    }
+    Kind::ALL
+        .iter()
+        .filter(|kind| kind.is_resource())
+        .flat_map(|kind| {
+            model
+                .resources(*kind)
+                .into_iter()
+                .map(|(name, json)| Entry {
+                    kind: *kind,
+                    name: name.map(String::from),
+                    json,
+                })
+        })
+        .collect()
 }
 
 fn address_text(kind: Kind, name: Option<&str>) -> String {
@@ -349,7 +306,7 @@ pub fn plan(
         }
         let Some(name) = &have.name else { continue };
         let id = have.id().unwrap_or_default().to_string();
-        let pruned = prune_kind(have.kind).is_some_and(|pk| {
+        let pruned = have.kind.prune_kind().is_some_and(|pk| {
             desired.prune.iter().any(|p| {
                 p.kind == pk
                     && p.name_prefix

@@ -77,38 +77,34 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             direction,
             out: &mut out,
         };
-        match (c.kind, c.action) {
-            (Kind::ConditionalAccessPolicy, Action::Delete) => found.push(
+        let changed = matches!(c.action, Action::Update | Action::Create);
+        let deleted = c.action == Action::Delete;
+        // Every kind is listed: a new kind must say whether it has risk rules.
+        match c.kind {
+            Kind::ConditionalAccessPolicy if deleted => found.push(
                 "ca-deleted",
                 None,
                 "Conditional Access policy deleted: its protection ends".into(),
             ),
-            (Kind::NamedLocation, Action::Delete) => found.push(
+            Kind::ConditionalAccessPolicy if changed => policy_risks(&mut found),
+            Kind::NamedLocation if deleted => found.push(
                 "location-deleted",
                 None,
                 "named location deleted: policies using it change scope".into(),
             ),
-            (Kind::AuthenticationStrength, Action::Delete) => found.push(
+            Kind::AuthenticationStrength if deleted => found.push(
                 "strength-deleted",
                 None,
                 "authentication strength deleted: policies requiring it change".into(),
             ),
-            (Kind::ConditionalAccessPolicy, Action::Update | Action::Create) => {
-                policy_risks(&mut found)
-            }
-            (Kind::SharepointSettings, Action::Update | Action::Create) => {
-                sharing_risks(&mut found)
-            }
-            (Kind::AuthenticationMethodsPolicy, Action::Update | Action::Create) => {
-                method_risks(&mut found)
-            }
-            (Kind::AuthorizationPolicy, Action::Update | Action::Create) => {
-                authorization_risks(&mut found)
-            }
-            (Kind::SecurityDefaults, Action::Update | Action::Create)
-                if c.changes
-                    .iter()
-                    .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false))
+            Kind::SharepointSettings if changed => sharing_risks(&mut found),
+            Kind::AuthenticationMethodsPolicy if changed => method_risks(&mut found),
+            Kind::AuthorizationPolicy if changed => authorization_risks(&mut found),
+            Kind::SecurityDefaults
+                if changed
+                    && c.changes
+                        .iter()
+                        .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false))
                     && !transitions.iter().any(requires_mfa_of_everyone) =>
             {
                 found.push(
@@ -117,7 +113,16 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
                     "security defaults turned off with no enabled Conditional Access policy requiring MFA of all users taking over".into(),
                 );
             }
-            _ => {}
+            Kind::ConditionalAccessPolicy
+            | Kind::NamedLocation
+            | Kind::AuthenticationStrength
+            | Kind::SharepointSettings
+            | Kind::AuthenticationMethodsPolicy
+            | Kind::AuthorizationPolicy
+            | Kind::SecurityDefaults
+            | Kind::RetentionLabel
+            | Kind::EmergencyAccess
+            | Kind::Prune => {}
         }
     }
     out

@@ -123,24 +123,9 @@ fn live_model(objects: &[(Kind, Value)]) -> (Desired, LiveIds) {
         if let Some(id) = raw.get("id").and_then(Value::as_str) {
             ids.insert(address, id.to_string());
         }
-        match kind {
-            Kind::NamedLocation => model
-                .named_locations
-                .push(kinds::read(*kind, raw, &Same).expect("location").0),
-            Kind::AuthenticationStrength => model
-                .authentication_strengths
-                .push(kinds::read(*kind, raw, &Same).expect("strength").0),
-            Kind::ConditionalAccessPolicy => model
-                .conditional_access_policies
-                .push(kinds::read(*kind, raw, &Same).expect("policy").0),
-            Kind::SharepointSettings => {
-                model.sharepoint_settings = Some(kinds::read(*kind, raw, &Same).expect("spo").0)
-            }
-            Kind::AuthorizationPolicy => {
-                model.authorization_policy = Some(kinds::read(*kind, raw, &Same).expect("authz").0)
-            }
-            _ => {}
-        }
+        let (mut json, _) = kinds::to_model_json(*kind, raw);
+        assert!(kinds::name_references(*kind, &mut json, &Same).is_empty());
+        assert!(model.insert(*kind, Value::Object(json)).is_ok(), "{kind}");
     }
     (model, ids)
 }

@@ -3,7 +3,24 @@
 
 use serde_json::{Map, Value};
 
-use super::Unexpressed;
+use super::write::{Property, WriteRequest, method_update};
+use super::{KindAdapter, Unexpressed};
+
+/// How the authentication methods policy is read and written.
+pub static ADAPTER: KindAdapter = KindAdapter {
+    from_graph,
+    own_requests,
+    ..KindAdapter::DEFAULT
+};
+
+/// Each method configuration is its own object in Graph, patched at its own path.
+fn own_requests(p: &Property) -> Option<Vec<WriteRequest>> {
+    METHOD_IDS.iter().any(|(f, _)| *f == p.key).then(|| {
+        method_update(p.key, p.graph, p.live_raw, p.changes)
+            .into_iter()
+            .collect()
+    })
+}
 use crate::model::authentication_methods::METHOD_IDS;
 
 /// Graph → the model's JSON form.

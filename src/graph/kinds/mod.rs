@@ -21,6 +21,54 @@ use crate::model::Kind;
 use crate::model::reference::{RefKind, is_guid};
 use crate::model::shape::{ObjectShape, Shape};
 
+/// What is particular about reading and writing one kind through Graph; the rest (projection
+/// onto the model's shape, naming references, create/update/delete requests) is the same for
+/// every kind. Each kind's file holds its adapter as `ADAPTER`, built over
+/// [`KindAdapter::DEFAULT`]: a kind whose Graph JSON is its model JSON needs none.
+#[derive(Clone, Copy)]
+pub struct KindAdapter {
+    /// Graph's JSON → the model's JSON form (before projection and naming), reporting what
+    /// the model cannot express.
+    pub from_graph: fn(&Value, &mut Vec<Unexpressed>) -> Value,
+    /// The model's JSON form → Graph's request body, in place (after names became ids).
+    pub to_graph: fn(&mut Value),
+    /// A query appended to the read (navigation properties Graph returns only when expanded).
+    pub read_query: Option<&'static str>,
+    /// Requests of their own for an updated top-level property (`None`: the property goes in
+    /// the object's PATCH, as usual).
+    pub own_requests: fn(&write::Property) -> Option<Vec<write::WriteRequest>>,
+    /// Properties every PATCH of the object must carry, changed or not.
+    pub patch_carries: &'static [&'static str],
+}
+
+impl KindAdapter {
+    /// The adapter of a kind whose Graph JSON is its model JSON.
+    pub const DEFAULT: KindAdapter = KindAdapter {
+        from_graph: |raw: &Value, _: &mut Vec<Unexpressed>| raw.clone(),
+        to_graph: |_: &mut Value| {},
+        read_query: None,
+        own_requests: |_: &write::Property| None,
+        patch_carries: &[],
+    };
+}
+
+/// The adapter of `kind`.
+pub fn adapter(kind: Kind) -> &'static KindAdapter {
+    static DEFAULT: KindAdapter = KindAdapter::DEFAULT;
+    match kind {
+        Kind::NamedLocation => &named_location::ADAPTER,
+        Kind::AuthenticationStrength => &authentication_strength::ADAPTER,
+        Kind::ConditionalAccessPolicy => &conditional_access::ADAPTER,
+        Kind::AuthenticationMethodsPolicy => &authentication_methods::ADAPTER,
+        Kind::SharepointSettings => &sharepoint::ADAPTER,
+        Kind::RetentionLabel => &retention_label::ADAPTER,
+        Kind::EmergencyAccess
+        | Kind::Prune
+        | Kind::SecurityDefaults
+        | Kind::AuthorizationPolicy => &DEFAULT,
+    }
+}
+
 /// Something the tenant has that steward's model cannot express yet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unexpressed {
@@ -76,17 +124,7 @@ const FIXED_ON_SINGLETONS: &[&str] = &["displayName", "description"];
 /// named), with what could not be expressed.
 pub fn to_model_json(kind: Kind, raw: &Value) -> (Map<String, Value>, Vec<Unexpressed>) {
     let mut unexpressed = Vec::new();
-    let reshaped = match kind {
-        Kind::ConditionalAccessPolicy => conditional_access::from_graph(raw),
-        Kind::NamedLocation => named_location::from_graph(raw, &mut unexpressed),
-        Kind::AuthenticationStrength => authentication_strength::from_graph(raw),
-        Kind::AuthenticationMethodsPolicy => {
-            authentication_methods::from_graph(raw, &mut unexpressed)
-        }
-        Kind::SharepointSettings => sharepoint::from_graph(raw),
-        Kind::RetentionLabel => retention_label::from_graph(raw, &mut unexpressed),
-        _ => raw.clone(),
-    };
+    let reshaped = (adapter(kind).from_graph)(raw, &mut unexpressed);
     let mut skip: Vec<&str> = SERVER_MANAGED.to_vec();
     if kind.arity() == crate::model::Arity::Singleton {
         skip.extend_from_slice(FIXED_ON_SINGLETONS);
@@ -232,17 +270,7 @@ pub fn name_references(
 }
 
 fn ref_kind(name: &str) -> Option<RefKind> {
-    match name {
-        "user" => Some(RefKind::User),
-        "group" => Some(RefKind::Group),
-        "role" => Some(RefKind::Role),
-        "application" => Some(RefKind::Application),
-        "service-principal" => Some(RefKind::ServicePrincipal),
-        "named-location" => Some(RefKind::NamedLocation),
-        "authentication-strength" => Some(RefKind::AuthenticationStrength),
-        "method-target" => Some(RefKind::MethodTarget),
-        _ => None,
-    }
+    RefKind::from_name(name)
 }
 
 /// Calls `f(kind, text, pointer)` for every reference in a model-JSON value of `shape`.
@@ -399,6 +427,14 @@ fn split_flags(value: &mut Value) {
             .map(|p| Value::String(p.to_string()))
             .collect();
         *value = Value::Array(parts);
+    }
+}
+
+/// Joins a list of flags into Graph's comma-joined form.
+fn join_flags(value: &mut Value) {
+    if let Value::Array(items) = value {
+        let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+        *value = Value::String(joined.join(","));
     }
 }
 

@@ -1,8 +1,17 @@
 //! Named locations: Graph's polymorphic IP ranges become CIDR strings.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::Unexpressed;
+use super::{KindAdapter, Unexpressed};
+
+/// How named locations are read and written.
+pub static ADAPTER: KindAdapter = KindAdapter {
+    from_graph,
+    to_graph,
+    // Graph requires the derived type on every named-location PATCH.
+    patch_carries: &["@odata.type"],
+    ..KindAdapter::DEFAULT
+};
 
 /// Graph → the model's JSON form.
 pub fn from_graph(raw: &Value, unexpressed: &mut Vec<Unexpressed>) -> Value {
@@ -32,5 +41,25 @@ pub fn odata_type(json: &Map<String, Value>) -> &'static str {
         "#microsoft.graph.countryNamedLocation"
     } else {
         "#microsoft.graph.ipNamedLocation"
+    }
+}
+
+/// The model's JSON form → Graph's: the derived type, and CIDR strings as typed ranges.
+pub fn to_graph(value: &mut Value) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    let ty = odata_type(map);
+    map.insert("@odata.type".into(), json!(ty));
+    if let Some(Value::Array(ranges)) = map.get_mut("ipRanges") {
+        for range in ranges.iter_mut() {
+            if let Some(cidr) = range.as_str().map(String::from) {
+                let v6 = cidr.contains(':');
+                *range = json!({
+                    "@odata.type": if v6 { "#microsoft.graph.iPv6CidrRange" } else { "#microsoft.graph.iPv4CidrRange" },
+                    "cidrAddress": cidr,
+                });
+            }
+        }
     }
 }

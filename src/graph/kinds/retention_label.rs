@@ -4,7 +4,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Unexpressed;
+use super::{KindAdapter, Unexpressed};
+
+/// How retention labels are read and written.
+pub static ADAPTER: KindAdapter = KindAdapter {
+    from_graph,
+    to_graph,
+    // The event type is a navigation property: Graph returns it only when expanded.
+    read_query: Some("$expand=retentionEventType"),
+    ..KindAdapter::DEFAULT
+};
 
 /// Graph → the model's JSON form.
 pub fn from_graph(raw: &Value, unexpressed: &mut Vec<Unexpressed>) -> Value {

@@ -76,93 +76,8 @@ pub fn to_graph(
     if let Some(e) = missing.into_inner() {
         return Err(e);
     }
-    match kind {
-        Kind::ConditionalAccessPolicy => conditional_access(&mut value),
-        Kind::NamedLocation => named_location(&mut value),
-        Kind::RetentionLabel => super::retention_label::to_graph(&mut value),
-        _ => {}
-    }
+    (super::adapter(kind).to_graph)(&mut value);
     Ok(value)
-}
-
-fn join_flags(value: &mut Value) {
-    if let Value::Array(items) = value {
-        let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-        *value = Value::String(joined.join(","));
-    }
-}
-
-fn conditional_access(value: &mut Value) {
-    // A policy with only session controls must say so: Graph wants an explicit null grant.
-    if let Some(map) = value.as_object_mut()
-        && map.contains_key("sessionControls")
-        && !map.contains_key("grantControls")
-    {
-        map.insert("grantControls".into(), Value::Null);
-    }
-    let Some(conditions) = value.get_mut("conditions") else {
-        return;
-    };
-    if let Some(users) = conditions.get_mut("users") {
-        for side in [
-            "includeGuestsOrExternalUsers",
-            "excludeGuestsOrExternalUsers",
-        ] {
-            if let Some(guests) = users.get_mut(side) {
-                if let Some(types) = guests.get_mut("guestOrExternalUserTypes") {
-                    join_flags(types);
-                }
-                if let Some(tenants) = guests
-                    .get_mut("externalTenants")
-                    .and_then(Value::as_object_mut)
-                {
-                    let enumerated =
-                        tenants.get("membershipKind").and_then(Value::as_str) == Some("enumerated");
-                    let ty = if enumerated {
-                        "#microsoft.graph.conditionalAccessEnumeratedExternalTenants"
-                    } else {
-                        "#microsoft.graph.conditionalAccessAllExternalTenants"
-                    };
-                    tenants.insert("@odata.type".into(), json!(ty));
-                }
-            }
-        }
-    }
-    if let Some(levels) = conditions.get_mut("insiderRiskLevels") {
-        join_flags(levels);
-    }
-    if let Some(methods) = conditions
-        .get_mut("authenticationFlows")
-        .and_then(|f| f.get_mut("transferMethods"))
-    {
-        join_flags(methods);
-    }
-    if let Some(strength) = value
-        .get_mut("grantControls")
-        .and_then(|g| g.get_mut("authenticationStrength"))
-        && let Some(id) = strength.as_str().map(String::from)
-    {
-        *strength = json!({ "id": id });
-    }
-}
-
-fn named_location(value: &mut Value) {
-    let Some(map) = value.as_object_mut() else {
-        return;
-    };
-    let ty = super::named_location::odata_type(map);
-    map.insert("@odata.type".into(), json!(ty));
-    if let Some(Value::Array(ranges)) = map.get_mut("ipRanges") {
-        for range in ranges.iter_mut() {
-            if let Some(cidr) = range.as_str().map(String::from) {
-                let v6 = cidr.contains(':');
-                *range = json!({
-                    "@odata.type": if v6 { "#microsoft.graph.iPv6CidrRange" } else { "#microsoft.graph.iPv4CidrRange" },
-                    "cidrAddress": cidr,
-                });
-            }
-        }
-    }
 }
 
 /// Merges `over` onto `base`: objects recursively, everything else (lists included) replaced.
@@ -243,6 +158,7 @@ pub fn update(
     let Some(path) = kind.graph_path() else {
         return Ok(Vec::new());
     };
+    let adapter = super::adapter(kind);
     let graph = to_graph(kind, json, ids)?;
     let keys: Vec<String> = match changes {
         Some(changes) => touched(changes),
@@ -269,21 +185,16 @@ pub fn update(
         if key.starts_with('@') {
             continue;
         }
-        match kind {
-            Kind::AuthenticationStrength if key == "allowedCombinations" => {
-                // Graph only changes combinations through this action.
-                requests.push(WriteRequest {
-                    method: "POST",
-                    path: format!("{target}/updateAllowedCombinations"),
-                    body: Some(json!({ "allowedCombinations": graph.get(key).cloned().unwrap_or(Value::Null) })),
-                });
-            }
-            Kind::AuthenticationMethodsPolicy if METHOD_IDS.iter().any(|(f, _)| f == key) => {
-                if let Some(request) = method_update(key, &graph, live_raw, changes) {
-                    requests.push(request);
-                }
-            }
-            _ => {
+        let own = Property {
+            key,
+            target: &target,
+            graph: &graph,
+            live_raw,
+            changes,
+        };
+        match (adapter.own_requests)(&own) {
+            Some(own) => requests.extend(own),
+            None => {
                 if let Some(v) = pick(key) {
                     body.insert(key.clone(), v);
                 }
@@ -321,10 +232,9 @@ pub fn update(
         }
     }
     if !body.is_empty() {
-        if kind == Kind::NamedLocation {
-            // Graph requires the derived type on every named-location PATCH.
-            if let Some(ty) = graph.get("@odata.type") {
-                body.insert("@odata.type".into(), ty.clone());
+        for key in adapter.patch_carries {
+            if let Some(v) = graph.get(*key) {
+                body.insert((*key).to_string(), v.clone());
             }
         }
         requests.insert(
@@ -339,8 +249,22 @@ pub fn update(
     Ok(requests)
 }
 
+/// One top-level property of an update, for a kind's [`super::KindAdapter::own_requests`].
+pub struct Property<'a> {
+    /// The property's (model and Graph) name.
+    pub key: &'a str,
+    /// The path of the object being updated.
+    pub target: &'a str,
+    /// The whole object as Graph's JSON, names replaced by ids.
+    pub graph: &'a Value,
+    /// The tenant's object as read.
+    pub live_raw: &'a Value,
+    /// The field changes the update is for; `None` means every declared setting.
+    pub changes: Option<&'a [FieldChange]>,
+}
+
 /// The PATCH of one method configuration: its derived type and the settings that change.
-fn method_update(
+pub(super) fn method_update(
     field: &str,
     graph: &Value,
     live_raw: &Value,
