@@ -16,3 +16,4 @@ pub use steward_sandbox as sandbox;
 #[cfg(not(feature = "sandbox"))]
 #[path = "no_sandbox.rs"]
 pub mod sandbox;
+pub mod workflow;

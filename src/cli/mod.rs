@@ -8,19 +8,17 @@ mod apply;
 mod completions;
 mod drift;
 mod error;
-pub mod export;
 mod fmt;
-pub mod graph_args;
 mod logging;
 mod man;
-mod output;
+pub(crate) mod output;
 pub(crate) mod permissions;
-pub(crate) mod plan;
-pub mod planning;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;
 
+use crate::workflow::plan;
+pub use crate::workflow::{export, graph_args, planning};
 pub use error::CommandError;
 
 /// steward: policy-as-code for Microsoft 365.

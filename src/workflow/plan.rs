@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::CommandError;
 use super::planning::{self, Planned, TargetArgs};
+use crate::cli::CommandError;
 use crate::graph::read::Live;
 use crate::graph::{GraphClient, kinds, tenant};
 use crate::model::plan::Plan;
@@ -144,7 +144,7 @@ pub fn names(planned: &Planned) -> Names {
 pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(), CommandError> {
     match format {
         Format::Human => {
-            let colour = super::output::colour_stdout();
+            let colour = crate::cli::output::colour_stdout();
             print!("{}", render::human(plan, mode, names, colour));
         }
         Format::Markdown => print!("{}", render::markdown(plan, mode, names)),
@@ -184,7 +184,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
-    let (planned, lockout, origin) = super::runtime()?.block_on(async {
+    let (planned, lockout, origin) = crate::cli::runtime()?.block_on(async {
         let target = args.target.connect().await?;
         let result = async {
             let mut planned = planning::compute(&target.client, &loaded, &options).await?;

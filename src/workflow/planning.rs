@@ -6,9 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::CommandError;
 use super::graph_args::GraphArgs;
-use super::output::print_diagnostics;
+use crate::cli::CommandError;
+use crate::cli::output::print_diagnostics;
 use crate::config::{self, Diagnostic, Loaded};
 use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
 use crate::graph::membership;
@@ -88,7 +88,7 @@ impl TargetArgs {
     /// Connects, reads the tenant and plans, then lets go of the connection (and of the
     /// sandbox, for --sandbox); prints request statistics when asked.
     pub fn plan(&self, loaded: &Loaded, options: &PlanOptions) -> Result<Planned, CommandError> {
-        super::runtime()?.block_on(async {
+        crate::cli::runtime()?.block_on(async {
             let target = self.connect().await?;
             let planned = compute(&target.client, loaded, options).await;
             self.graph.print_stats(&target.client);

@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::CommandError;
 use super::planning::TargetArgs;
+use crate::cli::CommandError;
 use crate::config::write;
 use crate::graph::read::{Live, ReadOptions, read_tenant_with};
 use crate::graph::{GraphClient, Resolver};
@@ -100,9 +100,9 @@ pub fn render(live: &Live, kinds: &BTreeSet<Kind>) -> Vec<(String, String)> {
                 text.push_str(&format!(
                     "// not exported: {} {:?} (id {}): {}\n",
                     u.kind,
-                    super::output::one_line(&u.name),
+                    crate::cli::output::one_line(&u.name),
                     u.id,
-                    super::output::one_line(&u.reason)
+                    crate::cli::output::one_line(&u.reason)
                 ));
             }
         }
@@ -128,7 +128,7 @@ fn id_notes(live: &Live) -> HashMap<String, String> {
                 id.clone(),
                 format!(
                     "{:?}, a name other objects share",
-                    super::output::one_line(name)
+                    crate::cli::output::one_line(name)
                 ),
             );
         }
@@ -139,7 +139,7 @@ fn id_notes(live: &Live) -> HashMap<String, String> {
             format!(
                 "{} {:?}, which steward does not model",
                 u.kind,
-                super::output::one_line(&u.name)
+                crate::cli::output::one_line(&u.name)
             ),
         );
     }
@@ -210,7 +210,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             .filter(|k| k.is_resource())
             .collect()
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::cli::runtime()?;
     let live = runtime.block_on(async {
         let target = args.target.connect().await?;
         let live = read(&target.client, &kinds, !asked).await;
@@ -237,15 +237,15 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         eprintln!(
             "warning: {} {:?} (id {}) was not exported: {}",
             u.kind,
-            super::output::one_line(&u.name),
+            crate::cli::output::one_line(&u.name),
             u.id,
-            super::output::one_line(&u.reason)
+            crate::cli::output::one_line(&u.reason)
         );
     }
     if !live.orphans.is_empty() {
         eprintln!(
             "warning: {} to deleted objects kept as ids (remove them in the portal to tidy up):",
-            super::output::count(live.orphans.len(), "reference")
+            crate::cli::output::count(live.orphans.len(), "reference")
         );
         for o in &live.orphans {
             eprintln!("  {} {}: {} {}", o.resource, o.pointer, o.refers_to, o.id);
@@ -268,7 +268,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     };
     println!(
         "Exported {} to {} ({}){skipped}.",
-        super::output::count(live.objects.len(), "object"),
+        crate::cli::output::count(live.objects.len(), "object"),
         args.out.display(),
         files
             .iter()
