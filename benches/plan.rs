@@ -140,7 +140,7 @@ async fn request_figures() {
     let live = read_tenant(&client, &Resolver::new(client.clone()), &kinds)
         .await
         .expect("read");
-    let text: String = steward::cli::export::render(&live, &kinds)
+    let text: String = steward::workflow::export::render(&live, &kinds)
         .into_iter()
         .map(|(_, t)| t)
         .collect();
@@ -158,7 +158,7 @@ async fn request_figures() {
     )
     .expect("client");
     let started = Instant::now();
-    let planned = steward::cli::planning::compute(&fresh, &loaded, &PlanOptions::default())
+    let planned = steward::workflow::planning::compute(&fresh, &loaded, &PlanOptions::default())
         .await
         .expect("a plan");
     let wall = started.elapsed();

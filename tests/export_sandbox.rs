@@ -104,7 +104,7 @@ async fn export_in_process(url: String) -> BTreeMap<String, String> {
     let live = steward::graph::read::read_tenant(&client, &resolver, &kinds)
         .await
         .expect("the tenant reads");
-    steward::cli::export::render(&live, &kinds)
+    steward::workflow::export::render(&live, &kinds)
         .into_iter()
         .collect()
 }

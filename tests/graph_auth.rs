@@ -11,9 +11,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use graph_support::{Recorded, Reply, config, serve};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
-use steward::cli::graph_args::GraphArgs;
 use steward::graph::auth::{Authority, DEFAULT_PUBLIC_CLIENT_ID};
 use steward::graph::{AuthMode, Cloud, Credential, GraphClient, GraphError, Secret};
+use steward::workflow::GraphArgs;
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const CLIENT: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";

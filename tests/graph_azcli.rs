@@ -11,8 +11,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use graph_support::{Reply, config, serve};
 use serde_json::json;
-use steward::cli::graph_args::GraphArgs;
 use steward::graph::{AuthMode, Cloud, GraphError};
+use steward::workflow::GraphArgs;
 
 fn write_stub(dir: &std::path::Path, body: &str) {
     let path = dir.join("az");

@@ -546,8 +546,8 @@ async fn list_resends_extra_headers_on_every_page() {
 #[test]
 fn graph_flags_parse_for_admins() {
     use clap::Parser;
-    use steward::cli::graph_args::GraphArgs;
     use steward::graph::{AuthMode, Cloud};
+    use steward::workflow::GraphArgs;
     #[derive(Parser)]
     struct Cmd {
         #[command(flatten)]

@@ -1,12 +1,11 @@
 //! `steward completions`: shell completion scripts, generated from the command definitions.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::CommandError;
+use super::{CommandError, Done};
 
 /// Print a shell completion script for steward on stdout.
 ///
@@ -21,13 +20,13 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let mut command = super::Cli::command();
     // Generate into memory first so a closed stdout is reported, not a panic.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "steward", &mut script);
     std::io::stdout()
         .write_all(&script)
-        .map_err(|e| CommandError::User(format!("cannot write the completion script: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+        .map_err(|e| CommandError::io(format!("cannot write the completion script: {e}")))?;
+    Ok(Done::Clean)
 }

@@ -1,13 +1,13 @@
 //! `steward drift`: what changed in the tenant outside steward, for a scheduled check.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use super::CommandError;
-use super::plan::{Format, names, print};
-use super::planning::{self, TargetArgs};
+use super::plan::{Format, print};
+use super::{CommandError, Done, output};
 use crate::reconcile::PlanOptions;
 use crate::render::Mode;
+use crate::workflow::plan::names;
+use crate::workflow::planning::{self, TargetArgs};
 
 /// Report settings changed in the tenant outside steward (for a cron or CI schedule).
 ///
@@ -28,22 +28,21 @@ pub struct Args {
     pub target: TargetArgs,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
-    let loaded = planning::load(&args.paths)?;
+/// Runs `steward drift`.
+pub fn run(args: Args) -> Result<Done, CommandError> {
+    let loaded = output::load(&args.paths)?;
     // Drift reports what prune scopes would delete too; it never refuses to report.
     let options = PlanOptions {
         max_deletes: usize::MAX,
     };
-    let planned = args.target.plan(&loaded, &options)?;
+    let planned = super::runtime()?.block_on(args.target.plan(&loaded, &options))?;
     let names = names(&planned);
-    let risks = planning::drift_risks(&planned);
-    let mut plan = planned.plan;
-    plan.risks = risks;
+    let plan = planning::drift(planned);
     print(&plan, Mode::Drift, args.format, &names)?;
     // A risk made outside steward (a lockout by an undeclared policy) is drift too.
     Ok(if plan.summary.is_empty() && plan.risks.is_empty() {
-        ExitCode::SUCCESS
+        Done::Clean
     } else {
-        ExitCode::from(2)
+        Done::Changes
     })
 }

@@ -1,10 +1,9 @@
 //! `steward fmt`: rewrite policy files in the canonical layout.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use super::CommandError;
 use super::output::{self, print_diagnostics};
+use super::{CommandError, CommandErrorKind, Done};
 use crate::config;
 
 /// Rewrite policy files in the canonical layout (4-space indents, no trailing spaces, single
@@ -33,7 +32,7 @@ pub fn format_text(
     Ok(config::format::canonical(&file.text))
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let (paths, problems) = config::discover(&args.paths);
     print_diagnostics(&problems);
     let mut failed = !problems.is_empty();
@@ -80,11 +79,10 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         );
         failed = true;
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if failed {
+        return Err(CommandError::reported(CommandErrorKind::Incomplete));
+    }
+    Ok(Done::Clean)
 }
 
 /// What `fmt` would change in `path`, as a unified diff with three lines of context (the form
@@ -118,7 +116,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), CommandErr
     let tmp = path.with_extension("kdl.steward-tmp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| CommandError::io(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -3,11 +3,10 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use super::CommandError;
+use super::{CommandError, Done};
 
 /// Write steward's manual pages (roff): steward(1) and one page per command.
 ///
@@ -48,13 +47,13 @@ const COMMON_ENV: &[(&str, &str)] = &[
     ("CI", "When set, no progress spinner."),
 ];
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let pages =
-        pages().map_err(|e| CommandError::User(format!("cannot render the man pages: {e}")))?;
+        pages().map_err(|e| CommandError::internal(format!("cannot render the man pages: {e}")))?;
     match args.dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir).map_err(|e| {
-                CommandError::User(format!(
+                CommandError::io(format!(
                     "cannot create {}: {e}; pass a directory you can write to",
                     dir.display()
                 ))
@@ -62,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             for (file, page) in &pages {
                 let path = dir.join(file);
                 std::fs::write(&path, page).map_err(|e| {
-                    CommandError::User(format!(
+                    CommandError::io(format!(
                         "cannot write {}: {e}; pass a directory you can write to",
                         path.display()
                     ))
@@ -73,11 +72,11 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             let mut out = std::io::stdout().lock();
             for (_, page) in &pages {
                 out.write_all(page)
-                    .map_err(|e| CommandError::User(format!("cannot write the man page: {e}")))?;
+                    .map_err(|e| CommandError::io(format!("cannot write the man page: {e}")))?;
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Done::Clean)
 }
 
 /// Every page as (file name, roff): steward.1 first, then each command depth first.

@@ -8,18 +8,18 @@ mod apply;
 mod completions;
 mod drift;
 mod error;
+mod export;
 mod fmt;
 mod logging;
 mod man;
-pub(crate) mod output;
+mod output;
 pub(crate) mod permissions;
+mod plan;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;
 
-use crate::workflow::plan;
-pub use crate::workflow::{export, graph_args, planning};
-pub use error::CommandError;
+pub use error::{CommandError, CommandErrorKind, Done, EXIT_USAGE};
 
 /// steward: policy-as-code for Microsoft 365.
 ///
@@ -61,10 +61,6 @@ enum Command {
     Man(man::Args),
 }
 
-/// The exit code of a command-line usage error (an unknown flag, a bad value): sysexits'
-/// `EX_USAGE`, so that it is never mistaken for 2, "changes or drift".
-pub const EXIT_USAGE: u8 = 64;
-
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -72,17 +68,16 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout and usage errors to stderr.
             let _ = e.print();
-            return match e.kind() {
+            return error::exit(match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    ExitCode::SUCCESS
+                    Ok(Done::Clean)
                 }
-                _ => ExitCode::from(EXIT_USAGE),
-            };
+                _ => Err(CommandError::reported(CommandErrorKind::Usage)),
+            });
         }
     };
     if let Err(message) = logging::init(cli.verbose) {
-        eprintln!("error: {message}");
-        return ExitCode::from(EXIT_USAGE);
+        return error::exit(Err(CommandError::new(CommandErrorKind::Usage, message)));
     }
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
@@ -97,10 +92,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     };
-    match result {
-        Ok(code) => code,
-        Err(err) => err.report(),
-    }
+    error::exit(result)
 }
 
 /// A runtime for the commands that talk to Graph.
@@ -108,5 +100,5 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::User(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CommandError::internal(format!("cannot start the async runtime: {e}")))
 }

@@ -4,7 +4,11 @@ use std::io::IsTerminal;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::config::Diagnostic;
+use super::{CommandError, CommandErrorKind};
+use crate::config::{Diagnostic, Loaded};
+use crate::model::checks::lockout::LockoutReport;
+use crate::model::plan::Plan;
+use crate::workflow::planning;
 
 /// True when stderr should be coloured: a terminal, and no `NO_COLOR`.
 pub fn colour_stderr() -> bool {
@@ -57,19 +61,47 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Tenant text on one line, control characters escaped, so a display name cannot break a
-/// comment or drive the terminal.
-pub fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+/// Loads policy files for a command that reads the tenant, printing their diagnostics; errors
+/// stop the command.
+pub fn load(paths: &[std::path::PathBuf]) -> Result<Loaded, CommandError> {
+    let loaded = planning::load(paths);
+    print_diagnostics(&planning::shown(&loaded));
+    if loaded.has_errors() {
+        return Err(CommandError::reported(CommandErrorKind::User));
+    }
+    Ok(loaded)
 }
+
+/// Acts on the lockout guard's findings for `plan`: a plan with changes is refused (`doing`
+/// says what is refused), each finding printed as an error. A plan without changes leaves the
+/// tenant as it is, so its findings are printed as warnings and nothing is refused.
+pub fn check_lockout(
+    loaded: &Loaded,
+    report: &LockoutReport,
+    plan: &Plan,
+    doing: &str,
+) -> Result<(), CommandError> {
+    let Some(verdict) = planning::lockout_verdict(loaded, report, plan) else {
+        return Ok(());
+    };
+    print_diagnostics(&verdict.diagnostics);
+    let count = format!(
+        "{} problem{}",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" }
+    );
+    if !verdict.refuse {
+        eprintln!(
+            "warning: the tenant as it is could lock the emergency-access accounts out ({count} above); there is nothing to apply, but any change will be refused until this is fixed"
+        );
+        return Ok(());
+    }
+    Err(CommandError::user(format!(
+        "{doing}: {count} above could lock the emergency-access accounts out of the tenant this plan would leave"
+    )))
+}
+
+pub use crate::render::one_line;
 
 #[cfg(test)]
 mod colour {

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::CommandError;
 use super::output::print_diagnostics;
+use super::{CommandError, Done};
 use crate::config;
 use crate::graph::permissions::{self, KindPermissions, NAME_RESOLUTION};
 use crate::model::{Address, Kind};
@@ -98,12 +97,12 @@ pub fn report(declared: &BTreeSet<Kind>) -> PermissionsReport {
     }
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let loaded = config::load(&args.paths);
     if loaded.has_errors() {
         print_diagnostics(&loaded.diagnostics);
-        return Err(CommandError::User(
-            "the policy files have errors; fix them (see `steward validate`) to list their permissions".into(),
+        return Err(CommandError::user(
+            "the policy files have errors; fix them (see `steward validate`) to list their permissions",
         ));
     }
     let mut declared: BTreeSet<Kind> = loaded.origins.keys().map(|a: &Address| a.kind).collect();
@@ -113,13 +112,13 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let report = report(&declared);
     if args.format == Format::Json {
         let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CommandError::User(format!("cannot print the report: {e}")))?;
+            .map_err(|e| CommandError::internal(format!("cannot print the report: {e}")))?;
         println!("{text}");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Done::Clean);
     }
     if report.kinds.is_empty() {
         println!("The policy files declare no tenant settings: no Graph permission is needed.");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Done::Clean);
     }
     let app_kinds: Vec<&KindPermissions> = report.kinds.iter().filter(|k| k.app_only).collect();
     println!("Microsoft Graph permissions for the kinds these files declare.\n");
@@ -173,5 +172,5 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
         );
         println!("Sign in with --auth azure-cli or --auth device-code for runs that touch it.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Done::Clean)
 }

@@ -3,11 +3,10 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use crate::sandbox::{self, SandboxConfig, Seed};
 
-use super::CommandError;
+use super::{CommandError, Done};
 
 /// Run a local tenant that speaks Microsoft Graph, for rehearsals, demos and CI.
 ///
@@ -98,13 +97,13 @@ struct ServeArgs {
 }
 
 /// Runs `steward sandbox …`.
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     match args.command {
         SandboxCommand::Serve(serve) => run_serve(serve),
     }
 }
 
-fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
+fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
     let config = SandboxConfig {
         listen: args.listen,
         state: args.state,
@@ -129,14 +128,14 @@ fn run_serve(args: ServeArgs) -> Result<ExitCode, CommandError> {
     runtime.block_on(async move {
         let running = sandbox::start(config)
             .await
-            .map_err(|e| CommandError::User(e.to_string()))?;
+            .map_err(|e| CommandError::user(e.to_string()))?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", running.url())?;
         out.flush()?;
         drop(out);
         wait_for_shutdown().await;
         running.shutdown().await;
-        Ok(ExitCode::SUCCESS)
+        Ok(Done::Clean)
     })
 }
 

@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::CommandError;
+use super::{CommandError, CommandErrorKind, Done};
 use crate::model::{Arity, Kind};
 
 /// Write JSON Schemas for every resource kind (one file each, plus index.json) and for
@@ -70,7 +69,7 @@ pub fn schema_files() -> BTreeMap<String, String> {
         "plan.schema.json".into(),
         pretty(&serde_json::to_value(crate::render::plan_schema()).unwrap_or_default()),
     );
-    let saved = schemars::schema_for!(super::plan::SavedPlan);
+    let saved = schemars::schema_for!(crate::workflow::plan::SavedPlan);
     files.insert(
         "saved-plan.schema.json".into(),
         pretty(&serde_json::to_value(saved).unwrap_or_default()),
@@ -85,7 +84,7 @@ pub fn schema_files() -> BTreeMap<String, String> {
     files
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let files = schema_files();
     if args.check {
         // (path, what is wrong with it): absent, or holding other text.
@@ -106,21 +105,21 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
                 files.len(),
                 args.out.display()
             );
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Done::Clean);
         }
         for (what, path) in &stale {
             eprintln!("{what}: {path}");
         }
         eprintln!("Schemas are out of date; run `steward schema` and commit the result.");
-        return Ok(ExitCode::from(1));
+        return Err(CommandError::reported(CommandErrorKind::Incomplete));
     }
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| CommandError::User(format!("cannot create {}: {e}", args.out.display())))?;
+        .map_err(|e| CommandError::io(format!("cannot create {}: {e}", args.out.display())))?;
     for (name, text) in &files {
         let path = args.out.join(name);
         std::fs::write(&path, text)
-            .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| CommandError::io(format!("cannot write {}: {e}", path.display())))?;
     }
     println!("Wrote {} schemas to {}.", files.len(), args.out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(Done::Clean)
 }

@@ -1,10 +1,9 @@
 //! `steward validate`: check policy files without touching a tenant.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use super::CommandError;
 use super::output::{count, print_diagnostics};
+use super::{CommandError, CommandErrorKind, Done};
 use crate::config::{self, diagnostic::JsonDiagnostic};
 use crate::model::checks;
 
@@ -67,7 +66,7 @@ fn lockout_notes(loaded: &config::Loaded) -> Vec<String> {
     notes
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
+pub fn run(args: Args) -> Result<Done, CommandError> {
     let loaded = config::load(&args.paths);
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
@@ -82,7 +81,7 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
                 notes,
             };
             let text = serde_json::to_string_pretty(&report)
-                .map_err(|e| CommandError::User(format!("cannot print the report: {e}")))?;
+                .map_err(|e| CommandError::internal(format!("cannot print the report: {e}")))?;
             println!("{text}");
         }
         Format::Human => {
@@ -108,9 +107,8 @@ pub fn run(args: Args) -> Result<ExitCode, CommandError> {
             }
         }
     }
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if errors > 0 {
+        return Err(CommandError::reported(CommandErrorKind::User));
+    }
+    Ok(Done::Clean)
 }

@@ -476,6 +476,20 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Tenant text on one line, control characters escaped, so a display name cannot break a
+/// comment or drive the terminal.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,49 +1,13 @@
-//! `steward export`: today's tenant as canonical KDL, so a team starts from what it has.
+//! Export: today's tenant as canonical KDL, so a team starts from what it has.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 
-use super::planning::TargetArgs;
-use crate::cli::CommandError;
+use super::{Error, Result};
 use crate::config::write;
 use crate::graph::read::{Live, ReadOptions, read_tenant_with};
 use crate::graph::{GraphClient, Resolver};
 use crate::model::{Address, Kind};
-
-/// Write the live tenant's settings as policy files (one per kind), ready to commit.
-///
-/// Output is deterministic: two exports of an unchanged tenant are byte-identical. Settings
-/// steward cannot express yet are listed on stderr and as comments in the files; nothing is
-/// dropped silently. A failed read writes nothing.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Directory to write the policy files into (created if missing).
-    #[arg(long, default_value = "exported")]
-    pub out: PathBuf,
-    /// Kinds to export, comma-separated node names (default: every kind the sign-in can read;
-    /// a kind it cannot read is skipped with a note, unless named here).
-    #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
-    pub kinds: Vec<Kind>,
-    #[command(flatten)]
-    pub target: TargetArgs,
-}
-
-fn parse_kind(text: &str) -> Result<Kind, String> {
-    Kind::from_node_name(text)
-        .filter(|k| k.is_resource())
-        .ok_or_else(|| {
-            format!(
-                "unknown kind `{text}`; kinds: {}",
-                Kind::ALL
-                    .iter()
-                    .filter(|k| k.is_resource())
-                    .map(|k| k.node_name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-}
 
 /// The file each kind is exported to.
 pub fn file_name(kind: Kind) -> String {
@@ -100,9 +64,9 @@ pub fn render(live: &Live, kinds: &BTreeSet<Kind>) -> Vec<(String, String)> {
                 text.push_str(&format!(
                     "// not exported: {} {:?} (id {}): {}\n",
                     u.kind,
-                    crate::cli::output::one_line(&u.name),
+                    crate::render::one_line(&u.name),
                     u.id,
-                    crate::cli::output::one_line(&u.reason)
+                    crate::render::one_line(&u.reason)
                 ));
             }
         }
@@ -128,7 +92,7 @@ fn id_notes(live: &Live) -> HashMap<String, String> {
                 id.clone(),
                 format!(
                     "{:?}, a name other objects share",
-                    crate::cli::output::one_line(name)
+                    crate::render::one_line(name)
                 ),
             );
         }
@@ -139,7 +103,7 @@ fn id_notes(live: &Live) -> HashMap<String, String> {
             format!(
                 "{} {:?}, which steward does not model",
                 u.kind,
-                crate::cli::output::one_line(&u.name)
+                crate::render::one_line(&u.name)
             ),
         );
     }
@@ -199,91 +163,13 @@ fn resources(
         .collect()
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
-    let asked = !args.kinds.is_empty();
-    let kinds: BTreeSet<Kind> = if asked {
-        args.kinds.iter().copied().collect()
-    } else {
-        Kind::ALL
-            .iter()
-            .copied()
-            .filter(|k| k.is_resource())
-            .collect()
-    };
-    let runtime = crate::cli::runtime()?;
-    let live = runtime.block_on(async {
-        let target = args.target.connect().await?;
-        let live = read(&target.client, &kinds, !asked).await;
-        args.target.graph.print_stats(&target.client);
-        if let Some(sandbox) = target.sandbox {
-            sandbox.shutdown().await;
-        }
-        live
-    })?;
-    let exported: BTreeSet<Kind> = kinds
-        .iter()
-        .copied()
-        .filter(|k| !live.unreadable.iter().any(|(u, _)| u == k))
-        .collect();
-    let files = render(&live, &exported);
-    write_files(&args.out, &files)?;
-    for (address, u) in &live.unexpressed {
-        eprintln!(
-            "warning: {address}: {} cannot be expressed by steward yet and was not exported",
-            u.path
-        );
-    }
-    for u in &live.unsupported {
-        eprintln!(
-            "warning: {} {:?} (id {}) was not exported: {}",
-            u.kind,
-            crate::cli::output::one_line(&u.name),
-            u.id,
-            crate::cli::output::one_line(&u.reason)
-        );
-    }
-    if !live.orphans.is_empty() {
-        eprintln!(
-            "warning: {} to deleted objects kept as ids (remove them in the portal to tidy up):",
-            crate::cli::output::count(live.orphans.len(), "reference")
-        );
-        for o in &live.orphans {
-            eprintln!("  {} {}: {} {}", o.resource, o.pointer, o.refers_to, o.id);
-        }
-    }
-    for (kind, why) in &live.unreadable {
-        eprintln!("note: {kind} was not exported: the sign-in cannot read it ({why})");
-    }
-    let skipped = if live.unreadable.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; skipped, the sign-in cannot read: {}",
-            live.unreadable
-                .iter()
-                .map(|(k, _)| k.node_name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    println!(
-        "Exported {} to {} ({}){skipped}.",
-        crate::cli::output::count(live.objects.len(), "object"),
-        args.out.display(),
-        files
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn read(
+/// Reads `kinds` from the tenant for export; with `skip_forbidden`, a kind the sign-in cannot
+/// read is left out (listed in [`Live::unreadable`]) instead of failing the read.
+pub async fn read(
     client: &GraphClient,
     kinds: &BTreeSet<Kind>,
     skip_forbidden: bool,
-) -> Result<Live, CommandError> {
+) -> Result<Live> {
     let resolver = Resolver::new(client.clone());
     let options = ReadOptions {
         skip_forbidden,
@@ -291,19 +177,18 @@ async fn read(
     };
     read_tenant_with(client, &resolver, kinds, options)
         .await
-        .map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))
+        .map_err(Error::read)
 }
 
 /// Writes every file or none: into a temporary directory beside `out`, then renamed in.
-fn write_files(out: &Path, files: &[(String, String)]) -> Result<(), CommandError> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| CommandError::User(format!("cannot create {}: {e}", out.display())))?;
+pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(Error::io(format!("cannot create {}", out.display())))?;
     for (name, text) in files {
         let path = out.join(name);
         let tmp = out.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
     Ok(())
 }

@@ -1,66 +1,20 @@
-//! `steward plan`: what applying the files would change in the tenant.
+//! Saved plans: what `plan --out` writes, and how `apply --plan` checks that it is still the
+//! plan the files and the tenant give.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::planning::{self, Planned, TargetArgs};
-use crate::cli::CommandError;
+use super::planning::Planned;
+use super::{Error, Result};
+use crate::config::Loaded;
 use crate::graph::read::Live;
 use crate::graph::{GraphClient, kinds, tenant};
-use crate::model::plan::Plan;
-use crate::reconcile::PlanOptions;
-use crate::render::{self, Mode, Names, PlanDocument};
-
-/// Show what applying the policy files would change in the tenant, Terraform style.
-///
-/// Reads the tenant through Microsoft Graph (or the local sandbox with --sandbox), compares
-/// it with the files, and prints every create (+), update (~) and delete (-) with the
-/// settings that change. Risky changes (a policy disabled or deleted, an exclusion added,
-/// sharing widened) are listed first, before the changes, in every format. Exits 0 (or, with --detailed-exitcode, 2 when
-/// there are changes); 1 on any error, and then nothing is planned; 1 too when apply would
-/// refuse the plan because it could lock the emergency-access accounts out (printed after the
-/// plan, which is then not saved).
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Policy files or directories (searched recursively for *.kdl).
-    #[arg(default_value = "policies")]
-    pub paths: Vec<PathBuf>,
-    /// Output format: `human`, `json` (schemas/plan.schema.json) or `markdown` (a PR comment).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Save the plan, with the tenant's id, the Graph host and fingerprints of the files and
-    /// of every object read, for `steward apply --plan`.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Exit 2 when the plan has changes (0 when none, 1 on error).
-    #[arg(long)]
-    pub detailed_exitcode: bool,
-    /// Most objects the plan may delete inside prune scopes; a plan deleting more fails.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub max_deletes: usize,
-    /// Plan as `steward apply --stage` will apply: new Conditional Access policies created
-    /// report-only. A plan saved with it is applied with `apply --stage --plan`.
-    #[arg(long)]
-    pub stage: bool,
-    #[command(flatten)]
-    pub target: TargetArgs,
-}
-
-/// How a plan is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Terraform-style text.
-    Human,
-    /// The plan document.
-    Json,
-    /// Markdown, for a pull-request comment, an issue or an alert body.
-    Markdown,
-}
+use crate::model::plan::{Action, Plan, ResourceChange};
+use crate::render::Names;
 
 /// The format of plans saved with `--out` that this steward writes and reads.
 pub const SAVED_PLAN_FORMAT: u32 = 2;
@@ -140,24 +94,6 @@ pub fn names(planned: &Planned) -> Names {
         .with_orphans(&planned.plan.orphans)
 }
 
-/// Prints a plan in `format`.
-pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(), CommandError> {
-    match format {
-        Format::Human => {
-            let colour = crate::cli::output::colour_stdout();
-            print!("{}", render::human(plan, mode, names, colour));
-        }
-        Format::Markdown => print!("{}", render::markdown(plan, mode, names)),
-        Format::Json => {
-            let doc: PlanDocument = render::document(plan, mode);
-            let text = serde_json::to_string_pretty(&doc)
-                .map_err(|e| CommandError::User(format!("cannot print the plan: {e}")))?;
-            println!("{text}");
-        }
-    }
-    Ok(())
-}
-
 /// Where a plan is made: the tenant's id and the Graph host.
 pub struct Origin {
     /// The tenant (organization) id.
@@ -167,73 +103,340 @@ pub struct Origin {
 }
 
 /// Finds out which tenant and Graph host `client` works on.
-pub async fn origin(client: &GraphClient) -> Result<Origin, CommandError> {
-    let tenant_id = tenant::tenant_id(client).await.map_err(|e| {
-        CommandError::User(format!(
-            "cannot tell which tenant this is, which a saved plan records: {e}"
-        ))
-    })?;
+pub async fn origin(client: &GraphClient) -> Result<Origin> {
+    let tenant_id = tenant::tenant_id(client).await.map_err(Error::graph(
+        "cannot tell which tenant this is, which a saved plan records",
+    ))?;
     Ok(Origin {
         tenant_id,
         graph_host: tenant::graph_host(client),
     })
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
-    let loaded = planning::load(&args.paths)?;
-    let options = PlanOptions {
-        max_deletes: args.max_deletes,
+/// Saves `plan` to `path` with what it was made from, for `apply --plan`.
+pub fn save(path: &Path, loaded: &Loaded, origin: Origin, live: &Live, plan: &Plan) -> Result<()> {
+    let saved = SavedPlan {
+        format_version: SAVED_PLAN_FORMAT,
+        tenant_id: origin.tenant_id,
+        graph_host: origin.graph_host,
+        files_hash: super::planning::files_hash(loaded),
+        fingerprints: fingerprints(live),
+        plan: plan.clone(),
     };
-    let (planned, lockout, origin) = crate::cli::runtime()?.block_on(async {
-        let target = args.target.connect().await?;
-        let result = async {
-            let mut planned = planning::compute(&target.client, &loaded, &options).await?;
-            if args.stage {
-                planning::stage(&mut planned);
-            }
-            let lockout =
-                planning::guard(&target.client, &planned, &planned.plan, args.stage).await?;
-            let origin = match &args.out {
-                Some(_) => Some(origin(&target.client).await?),
-                None => None,
-            };
-            Ok::<_, CommandError>((planned, lockout, origin))
-        }
-        .await;
-        args.target.graph.print_stats(&target.client);
-        if let Some(sandbox) = target.sandbox {
-            sandbox.shutdown().await;
-        }
-        result
+    let text = serde_json::to_string_pretty(&saved).map_err(|source| Error::Json {
+        doing: "cannot save the plan",
+        source,
     })?;
-    let names = names(&planned);
-    let Planned { plan, live, .. } = planned;
-    print(&plan, Mode::Plan, args.format, &names)?;
-    // A plan apply would refuse is an error, shown after the plan and never saved.
-    planning::check_lockout(
-        &loaded,
-        &lockout,
-        &plan,
-        "apply would refuse this plan (not saved)",
-    )?;
-    if let (Some(path), Some(origin)) = (&args.out, origin) {
-        let saved = SavedPlan {
-            format_version: SAVED_PLAN_FORMAT,
-            tenant_id: origin.tenant_id,
-            graph_host: origin.graph_host,
-            files_hash: planning::files_hash(&loaded),
-            fingerprints: fingerprints(&live),
-            plan: plan.clone(),
-        };
-        let text = serde_json::to_string_pretty(&saved)
-            .map_err(|e| CommandError::User(format!("cannot save the plan: {e}")))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| CommandError::User(format!("cannot write {}: {e}", path.display())))?;
-        eprintln!("Saved the plan to {}.", path.display());
+    std::fs::write(path, text + "\n").map_err(Error::io(format!("cannot write {}", path.display())))
+}
+
+/// Reads a plan saved by `plan --out`; refuses another format version.
+pub fn read(path: &Path) -> Result<SavedPlan> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(format!(
+        "cannot read the saved plan {}",
+        path.display()
+    )))?;
+    let not_a_plan = |e: serde_json::Error| {
+        Error::SavedPlan(format!(
+            "{} is not a plan saved by `steward plan --out`: {e}",
+            path.display()
+        ))
+    };
+    let value: Value = serde_json::from_str(&text).map_err(not_a_plan)?;
+    // The version first: older formats lack fields this one requires.
+    let version = value.get("format_version").and_then(Value::as_u64);
+    if version != Some(u64::from(SAVED_PLAN_FORMAT)) {
+        return Err(Error::SavedPlan(format!(
+            "the saved plan is stale: {} has plan format {}, this steward reads format {SAVED_PLAN_FORMAT} (which records the tenant); run `steward plan --out` again with this steward and review the new plan",
+            path.display(),
+            version.map_or_else(|| "(none)".to_string(), |v| v.to_string())
+        )));
     }
-    Ok(if args.detailed_exitcode && !plan.summary.is_empty() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    serde_json::from_value(value).map_err(not_a_plan)
+}
+
+/// Refuses a saved plan whose policy files changed since it was made; `paths` are the policy
+/// paths as given, for the message.
+pub fn check_files(saved: &SavedPlan, loaded: &Loaded, paths: &[std::path::PathBuf]) -> Result<()> {
+    if saved.files_hash == super::planning::files_hash(loaded) {
+        return Ok(());
+    }
+    Err(Error::SavedPlan(format!(
+        "the saved plan is stale: the policy files changed since it was made ({}); run `steward plan --out` again and review the new plan",
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// Refuses a saved plan (read from `path`) made against another tenant or Graph host.
+pub async fn check_origin(saved: &SavedPlan, path: &Path, client: &GraphClient) -> Result<()> {
+    let here = origin(client).await?;
+    if !saved.tenant_id.eq_ignore_ascii_case(&here.tenant_id)
+        || !saved.graph_host.eq_ignore_ascii_case(&here.graph_host)
+    {
+        return Err(Error::SavedPlan(format!(
+            "the saved plan {} was made for tenant {} on {}, but this apply works on tenant {} on {}: a plan only applies where it was made. Run `steward plan --out` against this tenant and review that plan",
+            path.display(),
+            saved.tenant_id,
+            saved.graph_host,
+            here.tenant_id,
+            here.graph_host
+        )));
+    }
+    Ok(())
+}
+
+/// Accepts the saved plan (read from `path`) only if it is the plan made now: made against
+/// the tenant as it still is, and the same change for change.
+pub fn confirm(saved: &SavedPlan, path: &Path, planned: &Planned) -> Result<()> {
+    let stale = stale_objects(saved, planned);
+    if !stale.is_empty() {
+        return Err(Error::SavedPlan(format!(
+            "the saved plan is stale: {}; run `steward plan --out` again and review the new plan",
+            stale.join("; ")
+        )));
+    }
+    let differ = differences(&saved.plan, &planned.plan);
+    if !differ.is_empty() {
+        const SHOWN: usize = 5;
+        let more = differ.len().saturating_sub(SHOWN);
+        return Err(Error::SavedPlan(format!(
+            "refusing the saved plan {}: it is not the plan the files and the tenant give now, so it is not what was reviewed or it was edited since: {}{}. Nothing was written. A saved plan only confirms the plan steward makes again; run `steward plan --out` again and review the new plan",
+            path.display(),
+            differ
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// How the saved plan differs from the plan made now, resource by resource; empty when it is
+/// the same plan.
+pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
+    let canonical = |r: &ResourceChange| {
+        serde_json::to_value(r)
+            .map(|v| canonical_json(&v))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in &saved.resources {
+        if !seen.insert(s.address.as_str()) {
+            out.push(format!("{}: the saved plan lists it twice", s.address));
+        }
+    }
+    for n in &now.resources {
+        match saved.resources.iter().find(|s| s.address == n.address) {
+            None => out.push(format!(
+                "{}: the saved plan leaves it out; the files and the tenant call for {}",
+                n.address,
+                action_text(n.action)
+            )),
+            Some(s) if canonical(s) != canonical(n) => {
+                out.push(format!("{}: {}", n.address, difference(s, n)))
+            }
+            Some(_) => {}
+        }
+    }
+    for s in &saved.resources {
+        if !now.resources.iter().any(|n| n.address == s.address) {
+            out.push(format!(
+                "{}: the saved plan would {} it, which the files do not call for",
+                s.address,
+                verb(s.action)
+            ));
+        }
+    }
+    if out.is_empty()
+        && saved
+            .resources
+            .iter()
+            .map(|r| &r.address)
+            .ne(now.resources.iter().map(|r| &r.address))
+    {
+        out.push("the saved plan orders the changes differently".into());
+    }
+    out
+}
+
+/// What differs in one resource's change, in words.
+fn difference(saved: &ResourceChange, now: &ResourceChange) -> String {
+    if saved.action != now.action {
+        return format!(
+            "the saved plan would {} it; the files and the tenant call for {}",
+            verb(saved.action),
+            action_text(now.action)
+        );
+    }
+    if saved.id != now.id {
+        return format!(
+            "the saved plan targets the object with id {}; the tenant's object of that name has id {}",
+            saved.id.as_deref().unwrap_or("(none)"),
+            now.id.as_deref().unwrap_or("(none)")
+        );
+    }
+    if saved.kind != now.kind || saved.name != now.name {
+        return "the saved plan gives it another kind or name".into();
+    }
+    let field = |c: &crate::model::plan::FieldChange| {
+        serde_json::to_value(c)
+            .map(|v| canonical_json(&v))
+            .unwrap_or_default()
+    };
+    let mut paths: Vec<&str> = Vec::new();
+    for c in saved.changes.iter().chain(&now.changes) {
+        let in_both = saved.changes.iter().any(|s| field(s) == field(c))
+            && now.changes.iter().any(|n| field(n) == field(c));
+        if !in_both && !paths.contains(&c.path.as_str()) {
+            paths.push(&c.path);
+        }
+    }
+    if !paths.is_empty() {
+        return format!(
+            "the saved plan's change to {} is not what the files and the tenant call for",
+            paths.join(", ")
+        );
+    }
+    if saved.after != now.after {
+        return "the saved plan's declared settings are not the files'".into();
+    }
+    if saved.before != now.before {
+        return "the saved plan's view of the tenant's object is not the tenant's".into();
+    }
+    "the saved plan's entry is not the one planned now".into()
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "leave",
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+    }
+}
+
+fn action_text(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "no change",
+        Action::Create => "a create",
+        Action::Update => "an update",
+        Action::Delete => "a delete",
+    }
+}
+
+/// The changes a saved plan was made against that the tenant no longer matches.
+fn stale_objects(saved: &SavedPlan, planned: &Planned) -> Vec<String> {
+    let now = fingerprints(&planned.live);
+    let mut stale = Vec::new();
+    for change in saved
+        .plan
+        .resources
+        .iter()
+        .filter(|r| r.action != Action::NoOp)
+    {
+        let before = saved.fingerprints.get(&change.address);
+        let after = now.get(&change.address);
+        if before != after {
+            stale.push(match (before, after) {
+                (None, Some(_)) => format!("{} now exists in the tenant", change.address),
+                (Some(_), None) => format!("{} no longer exists in the tenant", change.address),
+                _ => format!("{} changed in the tenant", change.address),
+            });
+        }
+    }
+    stale
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::Kind;
+
+    fn change(name: &str, action: Action, state: &str) -> ResourceChange {
+        ResourceChange {
+            address: format!("conditional-access-policy {name:?}"),
+            kind: Kind::ConditionalAccessPolicy,
+            name: Some(name.into()),
+            id: Some(format!("id-{name}")),
+            action,
+            before: None,
+            after: Some(json!({"displayName": name, "state": state})),
+            changes: Vec::new(),
+            unchanged: 0,
+            ignored: Vec::new(),
+            staged: false,
+        }
+    }
+
+    fn plan(resources: Vec<ResourceChange>) -> Plan {
+        Plan {
+            resources,
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn the_same_plan_has_no_differences_whatever_its_key_order() {
+        let now = plan(vec![change("A", Action::Update, "enabled")]);
+        let text = serde_json::to_string(&now).unwrap_or_default();
+        let again: Plan = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(differences(&again, &now), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_reordered_or_repeated_change_is_a_difference() {
+        let a = change("A", Action::Update, "enabled");
+        let b = change("B", Action::Create, "enabled");
+        let now = plan(vec![a.clone(), b.clone()]);
+        assert_eq!(
+            differences(&plan(vec![b.clone(), a.clone()]), &now),
+            ["the saved plan orders the changes differently"]
+        );
+        assert_eq!(
+            differences(&plan(vec![a.clone(), b.clone(), b]), &now),
+            ["conditional-access-policy \"B\": the saved plan lists it twice"]
+        );
+        assert_eq!(
+            differences(&plan(vec![a]), &now),
+            [
+                "conditional-access-policy \"B\": the saved plan leaves it out; the files and the tenant call for a create"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_setting_is_named_by_its_path() {
+        let mut saved = change("A", Action::Update, "disabled");
+        let mut now = change("A", Action::Update, "enabled");
+        let field = |after: &str| crate::model::plan::FieldChange {
+            path: "state".into(),
+            pointer: "/state".into(),
+            before: json!("enabledForReportingButNotEnforced"),
+            after: json!(after),
+            added: Vec::new(),
+            removed: Vec::new(),
+        };
+        saved.changes.push(field("disabled"));
+        now.changes.push(field("enabled"));
+        assert_eq!(
+            differences(&plan(vec![saved]), &plan(vec![now])),
+            [
+                "conditional-access-policy \"A\": the saved plan's change to state is not what the files and the tenant call for"
+            ]
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! What `plan`, `drift` (and later `apply`) share: load the files, read the tenant, check the
-//! declared references, and compute the plan.
+//! What `plan`, `drift` and `apply` share: load the files, connect, read the tenant, check the
+//! declared references, compute the plan, and judge it with the lockout guard.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -7,8 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::graph_args::GraphArgs;
-use crate::cli::CommandError;
-use crate::cli::output::print_diagnostics;
+use super::{Error, Result};
 use crate::config::{self, Diagnostic, Loaded};
 use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
 use crate::graph::membership;
@@ -47,12 +46,9 @@ pub struct Target {
 
 impl TargetArgs {
     /// Connects: starts the sandbox for `--sandbox`, else signs in to Graph.
-    pub async fn connect(&self) -> Result<Target, CommandError> {
+    pub async fn connect(&self) -> Result<Target> {
         if !self.sandbox {
-            let client = self
-                .graph
-                .build()
-                .map_err(|e| CommandError::User(e.to_string()))?;
+            let client = self.graph.build().map_err(Error::connect)?;
             return Ok(Target {
                 client,
                 sandbox: None,
@@ -61,7 +57,7 @@ impl TargetArgs {
         let state = PathBuf::from(SANDBOX_STATE);
         if let Some(dir) = state.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| CommandError::User(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(Error::io(format!("cannot create {}", dir.display())))?;
         }
         // A fresh random token for this run only: the sandbox accepts it, nothing stores it.
         let token = format!("sandbox-{}", uuid::Uuid::new_v4().simple());
@@ -72,11 +68,10 @@ impl TargetArgs {
             ..SandboxConfig::default()
         })
         .await
-        .map_err(|e| CommandError::User(format!("cannot start the sandbox tenant: {e}")))?;
-        let credential = Credential::static_token(Secret::new(token))
-            .map_err(|e| CommandError::User(e.to_string()))?;
+        .map_err(|e| Error::Sandbox(e.to_string()))?;
+        let credential = Credential::static_token(Secret::new(token)).map_err(Error::connect)?;
         let client = GraphClient::new(ClientConfig::new(running.url()), credential)
-            .map_err(|e| CommandError::User(e.to_string()))?;
+            .map_err(Error::connect)?;
         Ok(Target {
             client,
             sandbox: Some(running),
@@ -87,16 +82,20 @@ impl TargetArgs {
 impl TargetArgs {
     /// Connects, reads the tenant and plans, then lets go of the connection (and of the
     /// sandbox, for --sandbox); prints request statistics when asked.
-    pub fn plan(&self, loaded: &Loaded, options: &PlanOptions) -> Result<Planned, CommandError> {
-        crate::cli::runtime()?.block_on(async {
-            let target = self.connect().await?;
-            let planned = compute(&target.client, loaded, options).await;
-            self.graph.print_stats(&target.client);
-            if let Some(sandbox) = target.sandbox {
-                sandbox.shutdown().await;
-            }
-            planned
-        })
+    pub async fn plan(&self, loaded: &Loaded, options: &PlanOptions) -> Result<Planned> {
+        let target = self.connect().await?;
+        let planned = compute(&target.client, loaded, options).await;
+        self.finish(target).await;
+        planned
+    }
+
+    /// Ends a run on `target`: prints request statistics when asked (`--stats`), and stops the
+    /// sandbox of `--sandbox`, which saves its state.
+    pub async fn finish(&self, target: Target) {
+        self.graph.print_stats(&target.client);
+        if let Some(sandbox) = target.sandbox {
+            sandbox.shutdown().await;
+        }
     }
 }
 
@@ -108,7 +107,7 @@ pub async fn guard(
     planned: &Planned,
     plan: &Plan,
     stage: bool,
-) -> Result<LockoutReport, CommandError> {
+) -> Result<LockoutReport> {
     let ids: LiveIds = planned
         .live
         .objects
@@ -128,9 +127,7 @@ pub async fn guard(
         let (found, _missing) = Resolver::new(client.clone())
             .try_names_for_ids(&entries)
             .await
-            .map_err(|e| {
-                CommandError::User(format!("cannot check the emergency-access accounts: {e}"))
-            })?;
+            .map_err(Error::graph("cannot check the emergency-access accounts"))?;
         for (id, object) in found {
             let kind = match object.kind {
                 ObjectKind::User => lockout::ObjectType::User,
@@ -160,11 +157,9 @@ pub async fn guard(
         .collect();
     let members = membership::transitive_members(client, &groups)
         .await
-        .map_err(|e| {
-            CommandError::User(format!(
-                "cannot read group membership for the lockout guard: {e}"
-            ))
-        })?;
+        .map_err(Error::graph(
+            "cannot read group membership for the lockout guard",
+        ))?;
     for (group, list) in members {
         let list = list
             .into_iter()
@@ -192,18 +187,24 @@ pub async fn guard(
     Ok(report)
 }
 
-/// Acts on the lockout guard's findings for `plan`: a plan with changes is refused (`doing`
-/// says what is refused), each finding printed as an error — located in the files for what
-/// they declare, with the id for what only the tenant holds. A plan without changes leaves the
-/// tenant as it is, so its findings are printed as warnings and nothing is refused.
-pub fn check_lockout(
+/// What the lockout guard's findings mean for `plan`.
+pub struct LockoutVerdict {
+    /// Each finding, located in the files for what they declare, with the id for what only
+    /// the tenant holds: errors when refused, warnings otherwise.
+    pub diagnostics: Vec<Diagnostic>,
+    /// True when the plan must be refused: it has changes. A plan without changes leaves the
+    /// tenant as it is, so its findings are only warnings.
+    pub refuse: bool,
+}
+
+/// Judges the lockout guard's findings for `plan`; `None` when there are none.
+pub fn lockout_verdict(
     loaded: &Loaded,
     report: &LockoutReport,
     plan: &Plan,
-    doing: &str,
-) -> Result<(), CommandError> {
+) -> Option<LockoutVerdict> {
     if report.is_clean() {
-        return Ok(());
+        return None;
     }
     let refuse = !plan.summary.is_empty();
     let diagnostics: Vec<Diagnostic> = report
@@ -239,39 +240,27 @@ pub fn check_lockout(
             d
         })
         .collect();
-    print_diagnostics(&diagnostics);
-    let count = format!(
-        "{} problem{}",
-        report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" }
-    );
-    if !refuse {
-        eprintln!(
-            "warning: the tenant as it is could lock the emergency-access accounts out ({count} above); there is nothing to apply, but any change will be refused until this is fixed"
-        );
-        return Ok(());
-    }
-    Err(CommandError::User(format!(
-        "{doing}: {count} above could lock the emergency-access accounts out of the tenant this plan would leave"
-    )))
+    Some(LockoutVerdict {
+        diagnostics,
+        refuse,
+    })
 }
 
-/// Loads policy files, printing diagnostics; errors stop the command.
-pub fn load(paths: &[PathBuf]) -> Result<Loaded, CommandError> {
-    let loaded = config::load(paths);
-    // The lockout guard's warnings judge the files alone; commands that read the tenant judge
-    // it again on what apply would leave, and say so themselves.
-    let shown: Vec<Diagnostic> = loaded
+/// Loads policy files. Their diagnostics are in [`Loaded::diagnostics`]; [`shown`] picks
+/// those a command that reads the tenant shows.
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    config::load(paths)
+}
+
+/// The files' diagnostics a command that reads the tenant shows: the lockout guard's warnings
+/// judge the files alone, and such a command judges again on what apply would leave.
+pub fn shown(loaded: &Loaded) -> Vec<Diagnostic> {
+    loaded
         .diagnostics
         .iter()
         .filter(|d| d.is_error() || !d.code.starts_with("steward::lockout"))
         .cloned()
-        .collect();
-    print_diagnostics(&shown);
-    if loaded.has_errors() {
-        return Err(CommandError::Reported(1));
-    }
-    Ok(loaded)
+        .collect()
 }
 
 /// The kinds the files declare or prune: what must be read.
@@ -305,7 +294,7 @@ pub async fn compute(
     client: &GraphClient,
     loaded: &Loaded,
     options: &PlanOptions,
-) -> Result<Planned, CommandError> {
+) -> Result<Planned> {
     let kinds = declared_kinds(loaded);
     let resolver = Resolver::new(client.clone());
     // The files' names are known before the first request: look them up while the tenant is
@@ -323,7 +312,7 @@ pub async fn compute(
         }
         futures::future::Either::Right(((), read)) => read.await,
     };
-    let live = live.map_err(|e| CommandError::User(format!("cannot read the tenant: {e}")))?;
+    let live = live.map_err(Error::read)?;
     let (desired, mut names) = match canonicalise(&resolver, &loaded.desired, &live).await {
         Ok(canonical) => canonical,
         Err(DesiredRefError::Unresolved(bad)) => {
@@ -341,14 +330,10 @@ pub async fn compute(
                     None => Diagnostic::unlocated("steward::unresolved", format!("{}: {}", b.address, b.message)),
                 })
                 .collect();
-            print_diagnostics(&diagnostics);
-            return Err(CommandError::User(format!(
-                "{} declaration(s) in the files do not resolve in the tenant; nothing was planned",
-                bad.len()
-            )));
+            return Err(Error::Unresolved { diagnostics });
         }
         Err(DesiredRefError::Graph(e)) => {
-            return Err(CommandError::User(format!("cannot check references: {e}")));
+            return Err(Error::graph("cannot check references")(e));
         }
     };
     let ids: LiveIds = live
@@ -358,8 +343,7 @@ pub async fn compute(
         .map(|o| (o.address.clone(), o.id.clone()))
         .collect();
     names.extend(live.names.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let mut plan = reconcile::plan(&desired, &live.model_ids, &ids, options)
-        .map_err(|e| CommandError::User(e.to_string()))?;
+    let mut plan = reconcile::plan(&desired, &live.model_ids, &ids, options)?;
     plan.orphans = live.orphans.clone();
     plan.unmanaged.extend(
         live.unsupported
@@ -413,6 +397,14 @@ pub fn drift_risks(planned: &Planned) -> Vec<crate::model::plan::Risk> {
         &emergency,
     ));
     risks
+}
+
+/// Drift: the plan worded the other way, with the risks of what changed outside steward.
+pub fn drift(planned: Planned) -> Plan {
+    let risks = drift_risks(&planned);
+    let mut plan = planned.plan;
+    plan.risks = risks;
+    plan
 }
 
 /// A hash of the policy files — each one's path relative to its repository root, and its
