@@ -151,9 +151,11 @@ impl From<workflow::Error> for CommandError {
         let kind = match &err {
             E::Connect(_) | E::Graph { .. } | E::Read(_) => CommandErrorKind::Graph,
             E::Io { .. } => CommandErrorKind::Io,
-            E::Sandbox(_) | E::Unresolved { .. } | E::Plan(_) | E::SavedPlan(_) => {
-                CommandErrorKind::User
-            }
+            E::Sandbox(_)
+            | E::Unresolved { .. }
+            | E::Plan(_)
+            | E::SavedPlan(_)
+            | E::Destination(_) => CommandErrorKind::User,
             E::Json { .. } => CommandErrorKind::Internal,
         };
         let message = err.to_string();

@@ -16,7 +16,8 @@ use crate::workflow::planning::TargetArgs;
 /// dropped silently. A failed read writes nothing.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Directory to write the policy files into (created if missing).
+    /// Directory to write the policy files into (created if missing). Written all at once: an
+    /// interrupted export leaves it as it was; other files in it are kept.
     #[arg(long, default_value = "exported")]
     pub out: PathBuf,
     /// Kinds to export, comma-separated node names (default: every kind the sign-in can read;

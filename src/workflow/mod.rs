@@ -60,6 +60,9 @@ pub enum Error {
     /// A saved plan cannot be used: another tenant, an old format, stale, edited, unreadable.
     #[error("{0}")]
     SavedPlan(String),
+    /// Export cannot write where it was asked to.
+    #[error("{0}")]
+    Destination(String),
     /// A value could not be turned into JSON.
     #[error("{doing}: {source}")]
     Json {
