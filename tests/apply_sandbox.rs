@@ -504,6 +504,33 @@ async fn a_failed_write_is_reported_with_graphs_error_its_dependents_skipped_and
             && failed.contains("request-id"),
         "{failed}"
     );
+    // The journal keeps Graph's answer as fields, not only as the text printed.
+    let journal =
+        std::fs::read_to_string(scratch.path().join(".steward/journal.jsonl")).unwrap_or_default();
+    let outcome: Value = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["event"] == "failed" && l["resource"] == "named-location \"Lab network\"")
+        .unwrap_or_default();
+    let graph = &outcome["graph"];
+    assert_eq!(graph["status"], 403, "{outcome}");
+    assert_eq!(graph["code"], "Authorization_RequestDenied", "{outcome}");
+    assert!(
+        graph["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{outcome}"
+    );
+    let request_id = graph["request_id"].as_str().unwrap_or_default();
+    assert!(
+        !request_id.is_empty() && failed.contains(request_id),
+        "{outcome}\n{failed}"
+    );
+    assert_eq!(outcome["request_id"], request_id, "{outcome}");
+    assert!(
+        graph["client_request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{outcome}"
+    );
     assert!(
         out.stdout.contains("  skipped  conditional-access-policy \"Block the lab network\" (waits for named-location \"Lab network\")"),
         "{}",

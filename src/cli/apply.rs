@@ -222,7 +222,7 @@ fn print_report(report: &ApplyReport, journal: &Journal) {
         for r in &report.resources {
             match &r.outcome {
                 Outcome::Applied { .. } => println!("  applied  {}", r.address),
-                Outcome::Failed { error } => println!("  FAILED   {}: {error}", r.address),
+                Outcome::Failed { error, .. } => println!("  FAILED   {}: {error}", r.address),
                 Outcome::Skipped { because } => {
                     println!("  skipped  {} (waits for {because})", r.address)
                 }
@@ -263,7 +263,7 @@ impl Progress {
         };
         let line = match &outcome.outcome {
             Outcome::Applied { id: Some(id) } => format!("{}: {verb} (id {id})", outcome.address),
-            Outcome::Failed { error } => format!("{}: {verb}: {error}", outcome.address),
+            Outcome::Failed { error, .. } => format!("{}: {verb}: {error}", outcome.address),
             _ => format!("{}: {verb}", outcome.address),
         };
         match &self.bar {

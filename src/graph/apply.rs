@@ -29,7 +29,7 @@ use super::{GraphClient, GraphError, GraphRequest, Resolver, TransportKind};
 use crate::model::plan::{Action, Plan, ResourceChange};
 use crate::model::reference::{RefKind, is_guid};
 use crate::model::{Arity, Desired, Kind};
-use crate::reconcile::apply::Executor;
+use crate::reconcile::apply::{ApplyError, Executor, GraphFailure};
 use crate::reconcile::{LiveIds, PlanOptions};
 
 /// How long Graph is given, by default, to show a created object to reads.
@@ -213,16 +213,40 @@ impl Default for WriteSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum WriteFailure {
     /// Nothing changed: Graph refused, or the request never left.
-    Refused(String),
+    Refused(ApplyError),
     /// It may or may not have taken effect.
-    Unknown(String),
+    Unknown(ApplyError),
 }
 
-impl From<WriteFailure> for String {
-    fn from(failure: WriteFailure) -> String {
+impl From<WriteFailure> for ApplyError {
+    fn from(failure: WriteFailure) -> ApplyError {
         match failure {
             WriteFailure::Refused(e) | WriteFailure::Unknown(e) => e,
         }
+    }
+}
+
+/// Graph's error answer behind `error`, when Graph answered with one.
+fn graph_failure(error: &GraphError) -> Option<GraphFailure> {
+    let http = match error {
+        GraphError::Http(http) => http,
+        GraphError::RetryExhausted { last, .. } => last,
+        _ => return None,
+    };
+    Some(GraphFailure {
+        status: http.status,
+        code: http.code.clone(),
+        message: http.message.clone(),
+        request_id: http.request_id.clone(),
+        client_request_id: http.client_request_id.clone(),
+    })
+}
+
+/// `error` as an apply failure told as `message`, keeping Graph's answer.
+fn failure(message: String, error: &GraphError) -> ApplyError {
+    ApplyError {
+        message,
+        graph: graph_failure(error),
     }
 }
 
@@ -419,7 +443,7 @@ impl<'a> GraphExecutor<'a> {
         request: &WriteRequest,
     ) -> Result<Option<Value>, WriteFailure> {
         let method = Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| WriteFailure::Refused(e.to_string()))?;
+            .map_err(|e| WriteFailure::Refused(ApplyError::new(e.to_string())))?;
         let is_create = request.method == "POST" && change.action == Action::Create;
         let mut graph_request = GraphRequest::new(method, request.path.clone());
         if let Some(body) = &request.body {
@@ -447,7 +471,7 @@ impl<'a> GraphExecutor<'a> {
                 "properties": properties,
                 "changes": change.changes.iter().map(|c| json!({"path": c.path, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
             }))
-            .map_err(|e| WriteFailure::Refused(format!("{e}; nothing was sent")))?;
+            .map_err(|e| WriteFailure::Refused(ApplyError::new(format!("{e}; nothing was sent"))))?;
         let result = self.client.send(graph_request).await;
         let (event, status, request_id, error) = match &result {
             Ok(response) => (
@@ -489,17 +513,24 @@ impl<'a> GraphExecutor<'a> {
                 "request_id": request_id,
                 "id": created,
                 "error": error,
+                "graph": result.as_ref().err().and_then(graph_failure),
             }))
             .map_err(|e| {
-                WriteFailure::Refused(format!(
+                let message = format!(
                     "{e}; the write was sent and Graph answered {}",
                     status.map_or_else(|| "nothing".to_string(), |s| s.to_string())
-                ))
+                );
+                WriteFailure::Refused(match &result {
+                    Err(graph) => failure(message, graph),
+                    Ok(_) => ApplyError::new(message),
+                })
             })?;
         match result {
             Ok(response) => Ok(response.body),
-            Err(e) if event == Event::Unknown => Err(WriteFailure::Unknown(e.to_string())),
-            Err(e) => Err(WriteFailure::Refused(e.to_string())),
+            Err(e) if event == Event::Unknown => {
+                Err(WriteFailure::Unknown(failure(e.to_string(), &e)))
+            }
+            Err(e) => Err(WriteFailure::Refused(failure(e.to_string(), &e))),
         }
     }
 
@@ -520,13 +551,16 @@ impl<'a> GraphExecutor<'a> {
         path: &str,
         name: &str,
         until: Option<Instant>,
-    ) -> Result<Option<Value>, String> {
+    ) -> Result<Option<Value>, ApplyError> {
         let mut pause = Duration::from_millis(100);
         loop {
             let items = self.client.list(path).await.map_err(|e| {
-                format!(
-                    "cannot look for an existing {} before creating it: {e}",
-                    change.address
+                failure(
+                    format!(
+                        "cannot look for an existing {} before creating it: {e}",
+                        change.address
+                    ),
+                    &e,
                 )
             })?;
             let found: Vec<&Value> = items
@@ -545,11 +579,11 @@ impl<'a> GraphExecutor<'a> {
                         .iter()
                         .filter_map(|o| o.get("id").and_then(Value::as_str))
                         .collect();
-                    return Err(format!(
+                    return Err(ApplyError::new(format!(
                         "{} objects named {name:?} already exist (ids {}): steward creates no other and picks none; delete the extra ones, or pin one with id=\"…\" in the file",
                         many.len(),
                         ids.join(", ")
-                    ));
+                    )));
                 }
             }
             let now = Instant::now();
@@ -570,20 +604,25 @@ impl<'a> GraphExecutor<'a> {
         &self,
         change: &ResourceChange,
         request: &WriteRequest,
-    ) -> Result<String, String> {
-        let name = change
-            .name
-            .as_deref()
-            .ok_or_else(|| format!("{} has no display name to create it by", change.address))?;
+    ) -> Result<String, ApplyError> {
+        let name = change.name.as_deref().ok_or_else(|| {
+            ApplyError::new(format!(
+                "{} has no display name to create it by",
+                change.address
+            ))
+        })?;
         let wait = self.settings.replication_wait;
         let mut until = self.earlier_window(&change.address);
-        let mut last_unknown: Option<String> = None;
+        let mut last_unknown: Option<ApplyError> = None;
         // A failed look-up after an unknown outcome must say that the object may exist.
-        let may_exist = |e: String, unknown: &Option<String>| match unknown {
-            Some(_) => format!(
-                "{e}; an earlier create got no clear answer, so {} may exist: run `steward apply` again, which looks for it first",
-                change.address
-            ),
+        let may_exist = |e: ApplyError, unknown: &Option<ApplyError>| match unknown {
+            Some(_) => {
+                let message = format!(
+                    "{e}; an earlier create got no clear answer, so {} may exist: run `steward apply` again, which looks for it first",
+                    change.address
+                );
+                e.reworded(message)
+            }
             None => e,
         };
         for _ in 0..CREATE_ATTEMPTS {
@@ -602,7 +641,10 @@ impl<'a> GraphExecutor<'a> {
                         .and_then(Value::as_str)
                         .map(String::from)
                         .ok_or_else(|| {
-                            format!("Graph created {} but returned no id", change.address)
+                            ApplyError::new(format!(
+                                "Graph created {} but returned no id",
+                                change.address
+                            ))
                         })?;
                     self.remember(change, &id);
                     self.wait_until_readable(&format!("{}/{id}", request.path))
@@ -624,11 +666,12 @@ impl<'a> GraphExecutor<'a> {
         if let Some(found) = found {
             return self.adopt(change, &request.path, found).await;
         }
-        Err(format!(
-            "{CREATE_ATTEMPTS} creates got no clear answer and the object did not appear within {}s after any of them (last: {}); nothing more was sent. Run `steward apply` again once Graph answers: it looks for the object before creating it",
+        let last = last_unknown.unwrap_or_else(|| ApplyError::new(String::new()));
+        let message = format!(
+            "{CREATE_ATTEMPTS} creates got no clear answer and the object did not appear within {}s after any of them (last: {last}); nothing more was sent. Run `steward apply` again once Graph answers: it looks for the object before creating it",
             wait.as_secs_f64(),
-            last_unknown.unwrap_or_default()
-        ))
+        );
+        Err(last.reworded(message))
     }
 
     /// Takes an existing object as the one `change` creates: records its id and updates
@@ -638,12 +681,14 @@ impl<'a> GraphExecutor<'a> {
         change: &ResourceChange,
         path: &str,
         raw: Value,
-    ) -> Result<String, String> {
+    ) -> Result<String, ApplyError> {
         let id = raw
             .get("id")
             .and_then(Value::as_str)
             .map(String::from)
-            .ok_or_else(|| format!("Graph listed {} without an id", change.address))?;
+            .ok_or_else(|| {
+                ApplyError::new(format!("Graph listed {} without an id", change.address))
+            })?;
         self.journal.write(&json!({
             "time": now_text(),
             "event": "adopted",
@@ -744,7 +789,7 @@ fn one(kind: Kind, json: Value) -> Result<Desired, serde_json::Error> {
 }
 
 impl Executor for GraphExecutor<'_> {
-    async fn execute(&self, change: &ResourceChange) -> Result<Option<String>, String> {
+    async fn execute(&self, change: &ResourceChange) -> Result<Option<String>, ApplyError> {
         let requests = self.requests(change)?;
         let mut id = change.id.clone();
         for request in &requests {
@@ -871,6 +916,7 @@ mod tests {
                 code: None,
                 message: None,
                 request_id: None,
+                client_request_id: None,
             })
         };
         let transport = |kind| GraphError::Transport {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use super::client::{GraphClient, GraphRequest, parse_retry_after};
-use super::error::{GraphError, HttpError, parse_error_body};
+use super::error::{GraphError, HttpError, client_request_id_in_body, parse_error_body};
 
 /// Graph's limit of requests in one `$batch`.
 pub const MAX_BATCH: usize = 20;
@@ -128,6 +128,9 @@ impl BatchResult {
             code,
             message,
             request_id: self.header("request-id").or(rid),
+            client_request_id: self
+                .header("client-request-id")
+                .or_else(|| client_request_id_in_body(self.body.as_ref())),
         }
     }
 }

@@ -15,7 +15,9 @@ use url::Url;
 
 use super::auth::Credential;
 use super::cloud::{Cloud, is_loopback, validate_endpoint};
-use super::error::{GraphError, HttpError, TransportKind, parse_error_body};
+use super::error::{
+    GraphError, HttpError, TransportKind, client_request_id_in_body, parse_error_body,
+};
 use super::expect::{Expected, describe};
 use super::stats::{Stats, StatsSnapshot, kind_of};
 
@@ -671,6 +673,8 @@ impl GraphClient {
                 code,
                 message,
                 request_id: request_id.or(inner_rid),
+                client_request_id: header_str(&headers, "client-request-id")
+                    .or_else(|| client_request_id_in_body(body.as_ref())),
             };
             if status >= 500 && req.not_repeatable {
                 // The service may have acted: the caller must find out before any retry.

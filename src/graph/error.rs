@@ -17,6 +17,8 @@ pub struct HttpError {
     pub message: Option<String>,
     /// The `request-id` (response header, else `error.innerError["request-id"]`).
     pub request_id: Option<String>,
+    /// The `client-request-id` (response header, else `error.innerError["client-request-id"]`).
+    pub client_request_id: Option<String>,
 }
 
 impl HttpError {
@@ -337,6 +339,16 @@ pub(crate) fn parse_error_body(
     let inner = err.get("innerError").or_else(|| err.get("innererror"));
     let rid = inner.and_then(|i| s(i.get("request-id")).or_else(|| s(i.get("requestId"))));
     (s(err.get("code")), s(err.get("message")), rid)
+}
+
+/// The `client-request-id` in Graph's error body (`error.innerError`), when there is one.
+pub(crate) fn client_request_id_in_body(body: Option<&serde_json::Value>) -> Option<String> {
+    let err = body?.get("error")?;
+    let inner = err.get("innerError").or_else(|| err.get("innererror"))?;
+    inner
+        .get("client-request-id")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 /// A permission name Graph put in its message (e.g. "… requires one of 'Policy.Read.All'").

@@ -17,7 +17,68 @@ pub trait Executor: Sync {
     fn execute(
         &self,
         change: &ResourceChange,
-    ) -> impl Future<Output = Result<Option<String>, String>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, ApplyError>> + Send;
+}
+
+/// Why a change was not applied: the message the admin reads, and Graph's answer when Graph
+/// refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyError {
+    /// What went wrong and what to do, in words.
+    pub message: String,
+    /// Graph's error answer behind it, when there was one.
+    pub graph: Option<GraphFailure>,
+}
+
+impl ApplyError {
+    /// A failure Graph had no part in (or whose answer is not known).
+    pub fn new(message: impl Into<String>) -> ApplyError {
+        ApplyError {
+            message: message.into(),
+            graph: None,
+        }
+    }
+
+    /// The same failure, told as `message` (which should include the old one).
+    pub fn reworded(self, message: impl Into<String>) -> ApplyError {
+        ApplyError {
+            message: message.into(),
+            graph: self.graph,
+        }
+    }
+}
+
+impl From<String> for ApplyError {
+    fn from(message: String) -> ApplyError {
+        ApplyError::new(message)
+    }
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+/// Graph's error answer to a write, as the apply report and the journal record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphFailure {
+    /// The HTTP status.
+    pub status: u16,
+    /// Graph's `error.code`, when the answer had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Graph's `error.message`, when the answer had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The answer's `request-id`, for Microsoft support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The answer's `client-request-id`, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
 }
 
 /// What happened to one resource.
@@ -31,8 +92,11 @@ pub enum Outcome {
     },
     /// Graph refused or failed.
     Failed {
-        /// Graph's status, code, message and request-id.
+        /// What went wrong, in words (with Graph's status, code, message and request-id).
         error: String,
+        /// Graph's error answer, when there was one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        graph: Option<GraphFailure>,
     },
     /// Not attempted, because something it depends on did not succeed.
     Skipped {
@@ -205,7 +269,10 @@ pub async fn run<E: Executor>(
         let results = futures::future::join_all(ready.iter().map(|i| async move {
             let outcome = match executor.execute(changes[*i]).await {
                 Ok(id) => Outcome::Applied { id },
-                Err(error) => Outcome::Failed { error },
+                Err(error) => Outcome::Failed {
+                    error: error.message,
+                    graph: error.graph,
+                },
             };
             on_done(&ResourceOutcome {
                 address: changes[*i].address.clone(),
@@ -293,14 +360,23 @@ mod tests {
     }
 
     impl Executor for Script {
-        async fn execute(&self, change: &ResourceChange) -> Result<Option<String>, String> {
+        async fn execute(&self, change: &ResourceChange) -> Result<Option<String>, ApplyError> {
             self.calls
                 .lock()
                 .map(|mut c| c.push(change.address.clone()))
                 .ok();
             let name = change.name.as_deref().unwrap_or_default();
             if self.fail.contains(&name) {
-                Err(format!("{name} refused"))
+                Err(ApplyError {
+                    message: format!("{name} refused"),
+                    graph: Some(GraphFailure {
+                        status: 400,
+                        code: Some("Request_BadRequest".into()),
+                        message: Some("refused".into()),
+                        request_id: Some(format!("rid-{name}")),
+                        client_request_id: None,
+                    }),
+                })
             } else {
                 Ok(Some(format!("id-{name}")))
             }
@@ -351,7 +427,14 @@ mod tests {
         assert_eq!(
             outcome("HQ"),
             Some(Outcome::Failed {
-                error: "HQ refused".into()
+                error: "HQ refused".into(),
+                graph: Some(GraphFailure {
+                    status: 400,
+                    code: Some("Request_BadRequest".into()),
+                    message: Some("refused".into()),
+                    request_id: Some("rid-HQ".into()),
+                    client_request_id: None,
+                }),
             })
         );
         assert_eq!(
@@ -380,5 +463,30 @@ mod tests {
             })
         );
         assert!(!report.succeeded());
+    }
+
+    #[test]
+    fn a_failure_keeps_graphs_answer_in_the_report() {
+        let (report, _) = run_script(vec!["Lab"]);
+        let failed = report
+            .resources
+            .iter()
+            .find(|r| r.address == "named-location \"Lab\"")
+            .map(|r| serde_json::to_value(r).unwrap_or_default());
+        assert_eq!(
+            failed,
+            Some(json!({
+                "address": "named-location \"Lab\"",
+                "action": "create",
+                "status": "failed",
+                "error": "Lab refused",
+                "graph": {
+                    "status": 400,
+                    "code": "Request_BadRequest",
+                    "message": "refused",
+                    "request_id": "rid-Lab",
+                },
+            }))
+        );
     }
 }
