@@ -13,7 +13,7 @@ use crate::reconcile::apply::{ApplyReport, Outcome, ResourceOutcome};
 use crate::render::{self, Mode};
 use crate::workflow::apply::{self as workflow_apply, Unverified};
 use crate::workflow::plan::{self as saved_plan, SavedPlan};
-use crate::workflow::planning::{self, TargetArgs};
+use crate::workflow::planning::TargetArgs;
 
 /// Make the tenant match the policy files.
 ///
@@ -97,23 +97,14 @@ async fn apply(
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };
-    if let (Some(saved), Some(path)) = (&saved, &args.plan) {
-        saved_plan::check_origin(saved, path, client).await?;
-    }
     // Saved or not, what is applied (and guarded) is the plan made now from the files and the
     // tenant: a saved plan can only confirm it.
-    let mut planned = planning::compute(client, loaded, &options).await?;
-    if args.stage {
-        // What is shown, approved, compared with a saved plan and guarded is what is written.
-        planning::stage(&mut planned);
-    }
-    if let (Some(saved), Some(path)) = (&saved, &args.plan) {
-        saved_plan::confirm(saved, path, &planned)?;
-    }
+    let saved = saved.as_ref().zip(args.plan.as_deref());
+    let (planned, lockout) =
+        workflow_apply::plan(client, loaded, &options, args.stage, saved).await?;
     let plan: Plan = planned.plan.clone();
     // The lockout guard, on what this plan would leave: before anything is printed as if it
     // could be applied.
-    let lockout = planning::guard(client, &planned, &plan, args.stage).await?;
     output::check_lockout(
         loaded,
         &lockout,

@@ -83,12 +83,8 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
     let (planned, lockout, origin) = super::runtime()?.block_on(async {
         let target = args.target.connect().await?;
         let result = async {
-            let mut planned = planning::compute(&target.client, &loaded, &options).await?;
-            if args.stage {
-                planning::stage(&mut planned);
-            }
-            let lockout =
-                planning::guard(&target.client, &planned, &planned.plan, args.stage).await?;
+            let (planned, lockout) =
+                planning::plan_and_guard(&target.client, &loaded, &options, args.stage).await?;
             let origin = match &args.out {
                 Some(_) => Some(saved::origin(&target.client).await?),
                 None => None,

@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
+use super::plan::SavedPlan;
 use super::planning::Planned;
 use super::{Error, Result};
 use crate::config::Loaded;
 use crate::graph::apply::{GraphExecutor, Journal, PrepareError, WriteSettings};
 use crate::graph::{GraphClient, Resolver};
+use crate::model::checks::lockout::LockoutReport;
 use crate::model::plan::{Action, Plan};
 use crate::reconcile::PlanOptions;
 use crate::reconcile::apply::{ApplyReport, Outcome, ResourceOutcome};
@@ -17,6 +19,31 @@ pub fn open_journal(path: &Path) -> Result<Journal> {
         "cannot open the journal {}",
         path.display()
     )))
+}
+
+/// The plan `apply` writes, made now from the files and the tenant (`stage` as `--stage`),
+/// and the lockout guard's report on it. A saved plan (read from its path) only confirms it:
+/// refused when made against another tenant, or when it is not this plan.
+pub async fn plan(
+    client: &GraphClient,
+    loaded: &Loaded,
+    options: &PlanOptions,
+    stage: bool,
+    saved: Option<(&SavedPlan, &Path)>,
+) -> Result<(Planned, LockoutReport)> {
+    if let Some((saved, path)) = saved {
+        super::plan::check_origin(saved, path, client).await?;
+    }
+    let mut planned = super::planning::compute(client, loaded, options).await?;
+    if stage {
+        // What is shown, approved, compared with a saved plan and guarded is what is written.
+        super::planning::stage(&mut planned);
+    }
+    if let Some((saved, path)) = saved {
+        super::plan::confirm(saved, path, &planned)?;
+    }
+    let lockout = super::planning::guard(client, &planned, &planned.plan, stage).await?;
+    Ok((planned, lockout))
 }
 
 /// Writes `plan` (made as `planned`) to the tenant: resolves the names it writes, then applies

@@ -370,6 +370,22 @@ pub fn stage(planned: &mut Planned) {
     reconcile::plan::stage(&mut planned.plan, &mut planned.desired);
 }
 
+/// Reads the tenant and plans as `apply` would write (`stage` as `apply --stage`), then runs
+/// the lockout guard on the tenant that plan would leave.
+pub async fn plan_and_guard(
+    client: &GraphClient,
+    loaded: &Loaded,
+    options: &PlanOptions,
+    stage_new: bool,
+) -> Result<(Planned, LockoutReport)> {
+    let mut planned = compute(client, loaded, options).await?;
+    if stage_new {
+        stage(&mut planned);
+    }
+    let lockout = guard(client, &planned, &planned.plan, stage_new).await?;
+    Ok((planned, lockout))
+}
+
 /// The risks of what changed outside steward: the plan's changes read the other way, and
 /// lockouts made in the tenant by policies nobody declares.
 pub fn drift_risks(planned: &Planned) -> Vec<crate::model::plan::Risk> {
