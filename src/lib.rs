@@ -1,7 +1,8 @@
 //! steward: policy-as-code for Microsoft 365.
 //!
 //! Data flows one way: files → [`config`] → desired [`model`]; Microsoft Graph → [`graph`] → live
-//! [`model`]; both → reconcile → plan → render or apply. The [`sandbox`] is a Graph emulator (the
+//! [`model`]; both → reconcile → plan → render or apply, steps that [`workflow`] runs for the
+//! commands ([`cli`] parses, prints and picks exit codes). The [`sandbox`] is a Graph emulator (the
 //! `steward-sandbox` crate, behind the default `sandbox` feature) that shares no types with the
 //! model, so it catches mapping bugs instead of mirroring them.
 
