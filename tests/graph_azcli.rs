@@ -3,6 +3,8 @@
 
 #![cfg(unix)]
 
+#[path = "it/graph_support/mod.rs"]
+#[allow(dead_code)]
 mod graph_support;
 
 use std::os::unix::fs::PermissionsExt;
