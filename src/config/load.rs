@@ -229,16 +229,7 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
         }
     }
     // `ignore-changes` names settings of the kind, or it would silently ignore nothing.
-    let ignored: Vec<String> = json
-        .get("ignoreChanges")
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let ignored = model::meta::ignored_paths(&json);
     for (i, path) in ignored.iter().enumerate() {
         if !shape.has_path(path) || path.split('.').any(|p| p == "display-name" || p == "id") {
             loaded.diagnostics.push(

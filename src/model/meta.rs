@@ -56,3 +56,17 @@ impl PruneKind {
         PruneKind::RetentionLabel,
     ];
 }
+
+/// The `ignore-changes` paths of a resource's canonical JSON (`ignoreChanges`), in file order.
+pub fn ignored_paths(json: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    json.get("ignoreChanges")
+        .and_then(serde_json::Value::as_array)
+        .map(|paths| {
+            paths
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}

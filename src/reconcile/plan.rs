@@ -224,17 +224,7 @@ pub fn plan(
         match found {
             Some(i) => {
                 let have = &live_entries[i];
-                let ignored: Vec<String> = want
-                    .json
-                    .get("ignoreChanges")
-                    .and_then(Value::as_array)
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(Value::as_str)
-                            .map(String::from)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let ignored = crate::model::meta::ignored_paths(&want.json);
                 // Collection objects are owned whole; singletons manage what they declare.
                 let options = diff::Options {
                     owned: want.kind.arity() == Arity::Named,
