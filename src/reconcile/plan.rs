@@ -1,6 +1,6 @@
 //! Building the plan: match declared resources with the tenant's, diff them, order the work.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -84,12 +84,6 @@ impl Entry {
     fn id(&self) -> Option<&str> {
         self.json.get("id").and_then(Value::as_str)
     }
-
-    fn is_named(&self, name: &str) -> bool {
-        self.name
-            .as_deref()
-            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
-    }
 }
 
 /// Every resource `model` holds, in the registry's order (steward's own declarations are
@@ -144,6 +138,16 @@ pub fn plan(
         }
     }
     let live_entries = live_entries;
+    // Names compare case-insensitively; an index keeps matching linear in the tenant's size.
+    let mut by_name: HashMap<(Kind, String), Vec<usize>> = HashMap::new();
+    for (i, e) in live_entries.iter().enumerate() {
+        if let Some(name) = &e.name {
+            by_name
+                .entry((e.kind, name.to_lowercase()))
+                .or_default()
+                .push(i);
+        }
+    }
     let wanted = entries(desired);
     let mut matched = vec![false; live_entries.len()];
     let mut found: Vec<Option<usize>> = vec![None; wanted.len()];
@@ -169,12 +173,10 @@ pub fn plan(
             continue;
         }
         let candidates = |name: &str| -> Vec<usize> {
-            live_entries
-                .iter()
-                .enumerate()
-                .filter(|(i, e)| !matched[*i] && e.kind == want.kind && e.is_named(name))
-                .map(|(i, _)| i)
-                .collect()
+            by_name
+                .get(&(want.kind, name.to_lowercase()))
+                .map(|hits| hits.iter().copied().filter(|i| !matched[*i]).collect())
+                .unwrap_or_default()
         };
         let hits = match &want.name {
             Some(name) => {
