@@ -1,6 +1,5 @@
 //! Checks that need the whole configuration, after every file is loaded.
 
-use super::load::finding_diagnostic;
 use super::{Diagnostic, Loaded, Origin, diagnostic};
 use crate::model::reference::RefTarget;
 use crate::model::{self, Address, Kind, checks};
@@ -80,7 +79,7 @@ pub(super) fn check_configuration(loaded: &mut Loaded) {
             .iter()
             .find(|(a, _)| a.kind == address.kind && a.name == address.name);
         if let Some((_, origin)) = origin {
-            diagnostics.push(finding_diagnostic(&finding, origin));
+            diagnostics.push(origin.diagnostic(&finding));
         }
     }
     loaded.diagnostics.extend(diagnostics);

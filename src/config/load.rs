@@ -257,18 +257,14 @@ fn load_node(file: &Arc<SourceFile>, node: &KdlNode, loaded: &mut Loaded, declar
             Err(_) => Vec::new(),
         };
         for finding in findings.iter().filter(|f| !covered(&f.pointer, &failed)) {
-            loaded
-                .diagnostics
-                .push(finding_diagnostic(finding, &origin));
+            loaded.diagnostics.push(origin.diagnostic(finding));
         }
         return;
     }
     let added = add_resource(&mut loaded.desired, kind, Value::Object(json));
     let (Ok(findings) | Err(findings)) = &added;
     for finding in findings {
-        loaded
-            .diagnostics
-            .push(finding_diagnostic(finding, &origin));
+        loaded.diagnostics.push(origin.diagnostic(finding));
     }
     // A resource with warnings only is loaded, counted, read and planned like any other.
     if added.is_ok() && kind.arity() != Arity::Repeated {
@@ -308,17 +304,4 @@ fn add_resource(
     json: Value,
 ) -> Result<Vec<Finding>, Vec<Finding>> {
     desired.insert_checked(kind, json).map_err(invalid)
-}
-
-pub(super) fn finding_diagnostic(finding: &Finding, origin: &Origin) -> Diagnostic {
-    let mut d = Diagnostic::error(
-        finding.code,
-        &origin.file,
-        origin.span_of(&finding.pointer),
-        finding.message.clone(),
-        "here",
-    )
-    .with_help(finding.help.clone());
-    d.severity = finding.severity;
-    d
 }

@@ -66,6 +66,20 @@ impl Origin {
         }
     }
 
+    /// A model check's finding as a diagnostic pointing at the setting it is about.
+    pub(crate) fn diagnostic(&self, finding: &crate::model::Finding) -> Diagnostic {
+        let mut d = Diagnostic::error(
+            finding.code,
+            &self.file,
+            self.span_of(&finding.pointer),
+            finding.message.clone(),
+            "here",
+        )
+        .with_help(finding.help.clone());
+        d.severity = finding.severity;
+        d
+    }
+
     /// `file:line:column` of the resource.
     pub fn location(&self) -> String {
         let (line, column) = self.file.line_column(self.span.offset());
