@@ -45,6 +45,11 @@ const COMMON_ENV: &[(&str, &str)] = &[
         "When set to a non-empty value, human output has no colour.",
     ),
     ("CI", "When set, no progress spinner."),
+    (
+        super::logging::LOG_VAR,
+        "Log each Graph request to stderr, as -v does: a level (debug) for steward's own events, \
+         or tracing filter directives (steward=debug,hyper=info).",
+    ),
 ];
 
 pub fn run(args: Args) -> Result<Done, CommandError> {
@@ -249,6 +254,7 @@ mod tests {
             assert!(text.contains(".SH \"EXIT STATUS\""), "{file}");
             assert!(text.contains(".TP\n\\fB64\\fR\n"), "{file}");
             assert!(text.contains(".SH ENVIRONMENT"), "{file}");
+            assert!(text.contains("\\fBSTEWARD_LOG\\fR"), "{file}");
         }
     }
 
