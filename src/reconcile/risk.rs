@@ -5,6 +5,8 @@
 //! say to what the tenant now has: the same change inverted. Each rule looks at a transition
 //! from an old state to a new one and never needs to know which.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::model::plan::{Action, Direction, FieldChange, ResourceChange, Risk};
@@ -41,6 +43,13 @@ impl Found<'_> {
 /// undeclared object in a prune scope) a create.
 pub fn invert(change: &ResourceChange) -> ResourceChange {
     ResourceChange {
+        address: change.address.clone(),
+        kind: change.kind,
+        name: change.name.clone(),
+        id: change.id.clone(),
+        unchanged: change.unchanged,
+        ignored: change.ignored.clone(),
+        staged: change.staged,
         action: match change.action {
             Action::Create => Action::Delete,
             Action::Delete => Action::Create,
@@ -60,18 +69,26 @@ pub fn invert(change: &ResourceChange) -> ResourceChange {
                 removed: f.added.clone(),
             })
             .collect(),
-        ..change.clone()
     }
 }
 
 /// The risks in a set of resource changes, read in `direction`.
 pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
-    let transitions: Vec<ResourceChange> = match direction {
-        Direction::Apply => changes.to_vec(),
-        Direction::Drift => changes.iter().map(invert).collect(),
+    // Borrowed where the transition is the change itself: a plan of a thousand unchanged
+    // resources must not copy a thousand JSON documents to find no risk.
+    let transitions: Vec<Cow<ResourceChange>> = match direction {
+        Direction::Apply => changes.iter().map(Cow::Borrowed).collect(),
+        Direction::Drift => changes
+            .iter()
+            .map(|c| match c.action {
+                Action::NoOp if c.ignored.is_empty() => Cow::Borrowed(c),
+                _ => Cow::Owned(invert(c)),
+            })
+            .collect(),
     };
     let mut out = Vec::new();
     for c in &transitions {
+        let c: &ResourceChange = c;
         let mut found = Found {
             change: c,
             direction,
@@ -105,7 +122,7 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
                     && c.changes
                         .iter()
                         .any(|f| f.path == "is-enabled" && f.after == Value::Bool(false))
-                    && !transitions.iter().any(requires_mfa_of_everyone) =>
+                    && !transitions.iter().any(|t| requires_mfa_of_everyone(t)) =>
             {
                 found.push(
                     "security-defaults-off",

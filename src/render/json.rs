@@ -14,73 +14,73 @@ use crate::model::plan::{
 const FORMAT_VERSION: u32 = 1;
 
 /// `steward plan --format json` and `steward drift --format json`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PlanDocument {
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlanDocument<'a> {
     /// The layout's version (1).
     pub format_version: u32,
     /// `plan` (what apply will do) or `drift` (what changed outside steward).
     pub mode: Mode,
     /// Every declared resource and every deletion, in apply order (no-ops included).
-    pub resource_changes: Vec<ResourceChangeDocument>,
+    pub resource_changes: Vec<ResourceChangeDocument<'a>>,
     /// Objects in the tenant nothing declares; left alone.
-    pub unmanaged: Vec<Unmanaged>,
+    pub unmanaged: &'a [Unmanaged],
     /// Changes that weaken security.
-    pub risks: Vec<Risk>,
+    pub risks: &'a [Risk],
     /// References in the tenant's objects to objects that no longer exist (a cleanup list;
     /// empty when none).
-    pub orphans: Vec<Orphan>,
+    pub orphans: &'a [Orphan],
     /// Counts of resources to add, change and destroy.
     pub summary: Summary,
 }
 
 /// One resource in a [`PlanDocument`].
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ResourceChangeDocument {
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResourceChangeDocument<'a> {
     /// `kind "name"`, or `kind` for singletons.
-    pub address: String,
+    pub address: &'a str,
     /// The resource kind.
     pub kind: Kind,
     /// The display name, for collection kinds.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// The tenant's id, when the object exists.
-    pub id: Option<String>,
+    pub id: Option<&'a str>,
     /// What happens, as a one-element list (`create`, `update`, `delete` or `no-op`).
     pub actions: Vec<Action>,
     /// The tenant's object (declared settings only for updates); null for creates.
-    pub before: Option<Value>,
+    pub before: Option<&'a Value>,
     /// The object as declared; null for deletes.
-    pub after: Option<Value>,
+    pub after: Option<&'a Value>,
     /// The settings the change writes (dotted kebab-case paths): every declared one for a
     /// create, the differing ones for an update, none for a delete or a no-op.
     pub changed_paths: Vec<String>,
     /// The field-level changes of an update.
-    pub changes: Vec<FieldChange>,
+    pub changes: &'a [FieldChange],
     /// How many declared settings were compared and found equal.
     pub unchanged: usize,
     /// Settings that differ but that `ignore-changes` leaves to others (dotted paths).
-    pub ignored: Vec<String>,
+    pub ignored: &'a [String],
 }
 
-impl ResourceChangeDocument {
-    fn from_change(change: &ResourceChange) -> Self {
+impl<'a> ResourceChangeDocument<'a> {
+    fn from_change(change: &'a ResourceChange) -> Self {
         ResourceChangeDocument {
-            address: change.address.clone(),
+            address: &change.address,
             kind: change.kind,
-            name: change.name.clone(),
-            id: change.id.clone(),
+            name: change.name.as_deref(),
+            id: change.id.as_deref(),
             actions: vec![change.action],
-            before: change.before.clone(),
-            after: change.after.clone(),
+            before: change.before.as_ref(),
+            after: change.after.as_ref(),
             changed_paths: changed_paths(change),
-            changes: change.changes.clone(),
+            changes: &change.changes,
             unchanged: change.unchanged,
-            ignored: change.ignored.clone(),
+            ignored: &change.ignored,
         }
     }
 }
 
 /// The plan as a [`PlanDocument`].
-pub fn document(plan: &Plan, mode: Mode) -> PlanDocument {
+pub fn document(plan: &Plan, mode: Mode) -> PlanDocument<'_> {
     PlanDocument {
         format_version: FORMAT_VERSION,
         mode,
@@ -89,9 +89,9 @@ pub fn document(plan: &Plan, mode: Mode) -> PlanDocument {
             .iter()
             .map(ResourceChangeDocument::from_change)
             .collect(),
-        unmanaged: plan.unmanaged.clone(),
-        risks: plan.risks.clone(),
-        orphans: plan.orphans.clone(),
+        unmanaged: &plan.unmanaged,
+        risks: &plan.risks,
+        orphans: &plan.orphans,
         summary: plan.summary,
     }
 }
