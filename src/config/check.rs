@@ -1,5 +1,7 @@
 //! Checks that need the whole configuration, after every file is loaded.
 
+use std::collections::HashSet;
+
 use super::{Diagnostic, Loaded, Origin, diagnostic};
 use crate::model::reference::RefTarget;
 use crate::model::{self, Address, Kind, checks};
@@ -19,6 +21,9 @@ pub(super) fn check_configuration(loaded: &mut Loaded) {
         .iter()
         .map(|s| s.display_name.as_str())
         .collect();
+    // Looked up once per reference: thousands of policies must not scan every location each.
+    let location_set: HashSet<&str> = declared_locations.iter().copied().collect();
+    let strength_set: HashSet<&str> = declared_strengths.iter().copied().collect();
     for policy in &loaded.desired.conditional_access_policies {
         let address = Address {
             kind: Kind::ConditionalAccessPolicy,
@@ -41,7 +46,7 @@ pub(super) fn check_configuration(loaded: &mut Loaded) {
         ] {
             for (i, location) in list.into_iter().flatten().enumerate() {
                 if let RefTarget::Name(name) = &location.0
-                    && !declared_locations.contains(&name.as_str())
+                    && !location_set.contains(name.as_str())
                 {
                     diagnostics.push(undeclared_reference(
                         origin,
@@ -58,7 +63,7 @@ pub(super) fn check_configuration(loaded: &mut Loaded) {
             .as_ref()
             .and_then(|g| g.authentication_strength.as_ref())
             && let RefTarget::Name(name) = &strength.0
-            && !declared_strengths.contains(&name.as_str())
+            && !strength_set.contains(name.as_str())
             && !BUILT_IN_STRENGTHS
                 .iter()
                 .any(|b| b.eq_ignore_ascii_case(name))

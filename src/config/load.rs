@@ -12,7 +12,7 @@ use super::check::check_configuration;
 use super::convert::Converter;
 use super::convert::SpanMap;
 use super::discover::{discover, over_total, read_file};
-use super::parse::{parse, parse_all, parse_windows};
+use super::parse::{parse, parse_in_order};
 use super::{Diagnostic, Loaded, Origin, SourceFile, diagnostic};
 use crate::model::{self, Address, Arity, Desired, Finding, Kind};
 
@@ -35,23 +35,18 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         }
     }
     // Parsing dominates loading, and files parse independently: spread them over the cores.
-    // Conversion stays sequential and in file order, so diagnostics come out deterministic.
-    // Parsed documents take far more memory than their text, so at most MAX_FILE_BYTES of
-    // text is parsed at a time, and each document is dropped once converted.
+    // Conversion stays sequential and in file order, so diagnostics come out deterministic,
+    // and overlaps with the parsing of the files after it.
     let mut declared = Declared::default();
     let files = loaded.files.clone();
-    for window in parse_windows(&files) {
-        for (file, document) in window.iter().zip(parse_all(window)) {
-            match document {
-                Ok(document) => {
-                    for node in document.nodes() {
-                        load_node(file, node, &mut loaded, &mut declared);
-                    }
-                }
-                Err(diagnostics) => loaded.diagnostics.extend(diagnostics),
+    parse_in_order(&files, |index, document| match document {
+        Ok(document) => {
+            for node in document.nodes() {
+                load_node(&files[index], node, &mut loaded, &mut declared);
             }
         }
-    }
+        Err(diagnostics) => loaded.diagnostics.extend(diagnostics),
+    });
     check_configuration(&mut loaded);
     loaded
 }

@@ -1,55 +1,105 @@
 //! KDL text → documents: in parallel, and refusing nesting that would threaten the parser.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use kdl::KdlDocument;
 use miette::SourceSpan;
 
 use super::{Diagnostic, MAX_FILE_BYTES, MAX_NESTING, SourceFile};
 
-/// Consecutive runs of files holding together at most [`MAX_FILE_BYTES`] of text (a larger
-/// file alone), to be parsed at once.
-pub(super) fn parse_windows(files: &[Arc<SourceFile>]) -> Vec<&[Arc<SourceFile>]> {
-    let mut windows = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
-    for (i, file) in files.iter().enumerate() {
-        let size = file.text.len() as u64;
-        if i > start && bytes + size > MAX_FILE_BYTES {
-            windows.push(&files[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += size;
-    }
-    if start < files.len() {
-        windows.push(&files[start..]);
-    }
-    windows
+/// Which files are parsed, and which parsed documents wait to be used.
+struct Pipeline {
+    /// Results by file index, taken in order by the consumer.
+    results: Vec<Option<Parsed>>,
+    /// The next file a worker may take.
+    next: usize,
+    /// Bytes of text parsed or being parsed and not yet consumed.
+    in_flight: u64,
 }
 
-pub(super) fn parse_all(files: &[Arc<SourceFile>]) -> Vec<Result<KdlDocument, Vec<Diagnostic>>> {
+type Parsed = Result<KdlDocument, Vec<Diagnostic>>;
+
+/// Parses `files` on every core and hands each result to `each` on the calling thread, in
+/// file order, as soon as it and the files before it are parsed: converting one file overlaps
+/// with parsing the next. Parsed documents take far more memory than their text, so workers
+/// take files in order and only while at most [`MAX_FILE_BYTES`] of text is parsed and not yet
+/// consumed (a larger file alone).
+pub(super) fn parse_in_order(files: &[Arc<SourceFile>], mut each: impl FnMut(usize, Parsed)) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(files.len().max(1));
+        .min(files.len());
     if threads <= 1 {
-        return files.iter().map(parse).collect();
+        for (i, file) in files.iter().enumerate() {
+            each(i, parse(file));
+        }
+        return;
     }
-    let chunk = files.len().div_ceil(threads);
+    let state = Mutex::new(Pipeline {
+        results: files.iter().map(|_| None).collect(),
+        next: 0,
+        in_flight: 0,
+    });
+    let changed = Condvar::new();
+    // A poisoned lock only means another thread panicked; the state itself stays consistent.
+    let lock = || {
+        state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .zip(files.chunks(chunk))
-            .flat_map(|(handle, part)| {
-                // A panicking parser thread must not lose its files: parse them again here.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| part.iter().map(parse).collect())
-            })
-            .collect()
-    })
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let mut st = lock();
+                        loop {
+                            let Some(file) = files.get(st.next) else {
+                                return;
+                            };
+                            let size = file.text.len() as u64;
+                            if st.in_flight == 0 || st.in_flight + size <= MAX_FILE_BYTES {
+                                st.in_flight += size;
+                                st.next += 1;
+                                break st.next - 1;
+                            }
+                            st = changed.wait(st).unwrap_or_else(|p| p.into_inner());
+                        }
+                    };
+                    let file = &files[index];
+                    let result = std::panic::catch_unwind(|| parse(file))
+                        .unwrap_or_else(|_| Err(vec![parser_failed(file)]));
+                    lock().results[index] = Some(result);
+                    changed.notify_all();
+                }
+            });
+        }
+        for (index, file) in files.iter().enumerate() {
+            let result = {
+                let mut st = lock();
+                loop {
+                    if let Some(result) = st.results[index].take() {
+                        break result;
+                    }
+                    st = changed.wait(st).unwrap_or_else(|p| p.into_inner());
+                }
+            };
+            each(index, result);
+            lock().in_flight -= file.text.len() as u64;
+            changed.notify_all();
+        }
+    });
+}
+
+/// The diagnostic for a file the KDL parser failed on without an answer.
+fn parser_failed(file: &Arc<SourceFile>) -> Diagnostic {
+    Diagnostic::error(
+        "steward::parser-failed",
+        file,
+        SourceSpan::from((0, 0)),
+        "the KDL parser failed on this file",
+        "here",
+    )
+    .with_help("this is a bug in steward: please report it with the file attached")
 }
 
 /// Parses KDL text, refusing nesting deep enough to threaten the parser's stack.
@@ -143,26 +193,19 @@ mod loading_limits {
     }
 
     #[test]
-    fn parse_windows_hold_at_most_one_large_file_of_text() {
+    fn files_reach_the_consumer_in_order_whatever_their_sizes() {
         let mib = 1024 * 1024;
-        let files = vec![
-            file("a", 10),
-            file("b", 20),
-            file("c", 3 * mib),
-            file("d", 3 * mib),
-            file("e", 5),
-        ];
-        let names: Vec<Vec<&str>> = parse_windows(&files)
+        let files: Vec<_> = [10, 3 * mib, 20, 5 * mib, 3 * mib, 5]
             .iter()
-            .map(|w| w.iter().map(|f| f.name.as_str()).collect())
+            .enumerate()
+            .map(|(i, &n)| file(&format!("f{i}"), n))
             .collect();
-        assert_eq!(names, vec![vec!["a", "b", "c"], vec!["d", "e"]]);
-        assert!(parse_windows(&[]).is_empty());
-        let big = vec![file("big", 5 * mib), file("small", 1)];
-        assert_eq!(
-            parse_windows(&big).len(),
-            2,
-            "a file past the window is alone"
-        );
+        let mut seen = Vec::new();
+        parse_in_order(&files, |i, parsed| {
+            assert!(parsed.is_ok(), "blank text parses");
+            seen.push(i);
+        });
+        assert_eq!(seen, vec![0, 1, 2, 3, 4, 5]);
+        parse_in_order(&[], |_, _| unreachable!("no files, no results"));
     }
 }
