@@ -264,7 +264,8 @@ impl Resolver {
         let mut cache = lock(&self.users);
         for obj in &found {
             if let (Some(id), Some(upn)) = (str_of(obj, "id"), str_of(obj, "userPrincipalName")) {
-                cache.insert(upn.to_lowercase(), id);
+                cache.insert(upn.to_lowercase(), id.clone());
+                self.remember(id, ObjectKind::User, upn, None);
             }
         }
         Ok(outcomes(&wanted, |u| {
@@ -309,7 +310,8 @@ impl Resolver {
                 && let Some(ids) = cache.get_mut(&name.to_lowercase())
                 && !ids.contains(&id)
             {
-                ids.push(id);
+                ids.push(id.clone());
+                self.remember(id, ObjectKind::Group, name, None);
             }
         }
         Ok(outcomes(&wanted, |n| {
@@ -377,6 +379,7 @@ impl Resolver {
             let Some(sp) = service_principal(obj) else {
                 continue;
             };
+            self.remember(sp.id.clone(), sp.kind, sp.name.clone(), sp.app_id.clone());
             for key in [sp.app_id.clone(), str_of(obj, "displayName")]
                 .into_iter()
                 .flatten()
@@ -407,6 +410,20 @@ impl Resolver {
                 (r.clone(), outcome)
             })
             .collect())
+    }
+
+    /// Keeps an object a name look-up found, so the id the tenant's objects carry for it is
+    /// not looked up again in the same run.
+    fn remember(&self, id: String, kind: ObjectKind, name: String, app_id: Option<String>) {
+        lock(&self.by_id).insert(
+            id.to_lowercase(),
+            DirectoryObject {
+                id,
+                kind,
+                name,
+                app_id,
+            },
+        );
     }
 
     /// Directory role definitions (one read per run): name ⇄ template id.

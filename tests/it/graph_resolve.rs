@@ -229,6 +229,34 @@ async fn users_by_upn_batches_in_filters_of_at_most_15_and_caches() {
 }
 
 #[tokio::test]
+async fn ids_found_by_a_name_look_up_are_not_looked_up_again() {
+    let server = tenant().await;
+    let resolver = Resolver::new(client(&server.url));
+    resolver
+        .users_by_upn(&["user7@contoso.com".to_string()])
+        .await
+        .unwrap();
+    resolver
+        .groups_by_name(&["Group 3".to_string()])
+        .await
+        .unwrap();
+    resolver
+        .service_principals_by_name_or_app_id(&[SP_APP.to_string()])
+        .await
+        .unwrap();
+    let before = server.requests().len();
+    // The tenant's policies carry the ids of the same objects, in another case.
+    let ids = vec![user_id(7), group_id(3).to_uppercase(), SP_ID.to_string()];
+    let named = resolver.names_for_ids(&ids).await.unwrap();
+    assert_eq!(server.requests().len(), before, "no request for known ids");
+    assert_eq!(named[&user_id(7)].name, "user7@contoso.com");
+    assert_eq!(named[&user_id(7)].kind, ObjectKind::User);
+    assert_eq!(named[&group_id(3).to_uppercase()].name, "Group 3");
+    assert_eq!(named[SP_ID].kind, ObjectKind::ServicePrincipal);
+    assert_eq!(named[SP_ID].app_id.as_deref(), Some(SP_APP));
+}
+
+#[tokio::test]
 async fn upns_with_quotes_and_hash_are_escaped_and_encoded() {
     let server = tenant().await;
     let resolver = Resolver::new(client(&server.url));
