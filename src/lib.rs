@@ -6,6 +6,7 @@
 //! `steward-sandbox` crate, behind the default `sandbox` feature) that shares no types with the
 //! model, so it catches mapping bugs instead of mirroring them.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod graph;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apply;
+mod check;
 mod completions;
 mod drift;
 mod error;
@@ -55,6 +56,7 @@ enum Command {
     Export(export::Args),
     Plan(plan::Args),
     Drift(drift::Args),
+    Check(check::Args),
     Apply(apply::Args),
     Sandbox(sandbox::Args),
     Completions(completions::Args),
@@ -87,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Check(args) => check::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),

@@ -69,6 +69,10 @@ pub fn schema_files() -> BTreeMap<String, String> {
         "plan.schema.json".into(),
         pretty(&serde_json::to_value(crate::render::plan_schema()).unwrap_or_default()),
     );
+    files.insert(
+        "check.schema.json".into(),
+        pretty(&serde_json::to_value(crate::baseline::grade_schema()).unwrap_or_default()),
+    );
     let saved = schemars::schema_for!(crate::workflow::plan::SavedPlan);
     files.insert(
         "saved-plan.schema.json".into(),

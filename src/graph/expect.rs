@@ -23,7 +23,7 @@ pub struct Expected {
 /// The shape of `kind`'s objects; None for kinds that are not read from Graph.
 pub fn expected(kind: Kind) -> Option<Expected> {
     let (type_name, derived, required): (&'static str, bool, &'static [&'static str]) = match kind {
-        Kind::EmergencyAccess | Kind::Prune => return None,
+        Kind::EmergencyAccess | Kind::Prune | Kind::CheckException => return None,
         Kind::NamedLocation => ("namedLocation", true, &["id", "displayName"]),
         Kind::AuthenticationStrength => (
             "authenticationStrengthPolicy",

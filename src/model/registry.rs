@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 use super::reference::RefKind;
 use super::{
     Arity, AuthenticationMethodsPolicy, AuthenticationStrength, AuthorizationPolicy,
-    ConditionalAccessPolicy, EmergencyAccess, Finding, NamedLocation, Prune, PruneKind,
-    RetentionLabel, SecurityDefaults, SharepointSettings,
+    CheckException, ConditionalAccessPolicy, EmergencyAccess, Finding, NamedLocation, Prune,
+    PruneKind, RetentionLabel, SecurityDefaults, SharepointSettings,
 };
 
 /// What the registry needs of a kind's model type. The defaults fit a singleton without
@@ -247,6 +247,17 @@ registry! {
         graph_path: None,
         permissions: None,
         export_file: "prune.kdl",
+        prune: None,
+        references: &[],
+    };
+    /// `check-exception "MS.AAD.3.1v1"`: a baseline policy accepted as not met, until a date.
+    CheckException(CheckException) in check_exceptions: Vec, "Recorded exceptions to baseline policies." => KindSpec {
+        node: "check-exception",
+        description: "A baseline policy (`steward check`) accepted as not met, with a reason, until a date.",
+        arity: Arity::Named,
+        graph_path: None,
+        permissions: None,
+        export_file: "check-exceptions.kdl",
         prune: None,
         references: &[],
     };
@@ -542,6 +553,7 @@ mod tests {
 named-location "HQ" { ip-ranges "203.0.113.0/24"; }
 authentication-strength "FIDO or WHfB" { allowed-combinations "fido2" "windowsHelloForBusiness"; }
 prune kind=named-location name-prefix="Legacy"
+check-exception "MS.AAD.3.1v1" { reason "migration"; expires "2027-03-31"; }
 "#,
         );
         assert!(!extra.has_errors(), "the extra declarations load cleanly");

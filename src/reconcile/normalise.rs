@@ -96,6 +96,7 @@ pub fn graph_default(kind: crate::model::Kind, pointer: &str) -> Option<Value> {
         },
         Kind::EmergencyAccess
         | Kind::Prune
+        | Kind::CheckException
         | Kind::AuthenticationStrength
         | Kind::AuthenticationMethodsPolicy
         | Kind::SecurityDefaults

@@ -139,6 +139,7 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             | Kind::SecurityDefaults
             | Kind::RetentionLabel
             | Kind::EmergencyAccess
+            | Kind::CheckException
             | Kind::Prune => {}
         }
     }

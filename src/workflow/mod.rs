@@ -3,6 +3,7 @@
 //! [`Error`] to an exit code; tests and benches drive the same functions.
 
 pub mod apply;
+pub mod check;
 pub mod export;
 pub mod graph_args;
 pub mod plan;

@@ -295,7 +295,19 @@ pub async fn compute(
     loaded: &Loaded,
     options: &PlanOptions,
 ) -> Result<Planned> {
-    let kinds = declared_kinds(loaded);
+    compute_reading(client, loaded, options, &BTreeSet::new()).await
+}
+
+/// Reads the tenant — the declared kinds and `also` — and plans; `also`'s undeclared objects
+/// are listed as unmanaged, never changed (what `check --planned` grades besides the files).
+pub async fn compute_reading(
+    client: &GraphClient,
+    loaded: &Loaded,
+    options: &PlanOptions,
+    also: &BTreeSet<Kind>,
+) -> Result<Planned> {
+    let mut kinds = declared_kinds(loaded);
+    kinds.extend(also.iter().copied());
     let resolver = Resolver::new(client.clone());
     // The files' names are known before the first request: look them up while the tenant is
     // read, not after.

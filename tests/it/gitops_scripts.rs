@@ -1435,6 +1435,7 @@ fn package_bundles_the_binary_completions_man_pages_and_docs_with_a_checksum() {
             "completions/steward.bash",
             "completions/steward.fish",
             "man/steward-apply.1",
+            "man/steward-check.1",
             "man/steward-completions.1",
             "man/steward-drift.1",
             "man/steward-export.1",

@@ -15,6 +15,7 @@ mod apply_crash_property;
 mod apply_faults;
 mod apply_sandbox;
 mod apply_saved_plan;
+mod check_cli;
 mod cli_fmt_schema;
 mod cli_help;
 mod cli_permissions;

@@ -64,6 +64,7 @@ pub fn adapter(kind: Kind) -> &'static KindAdapter {
         Kind::RetentionLabel => &retention_label::ADAPTER,
         Kind::EmergencyAccess
         | Kind::Prune
+        | Kind::CheckException
         | Kind::SecurityDefaults
         | Kind::AuthorizationPolicy => &DEFAULT,
     }
