@@ -4,7 +4,8 @@
 # usage: drift-check.sh [POLICY_PATH]
 #
 # Exits 1 when steward fails (the job goes red and the issue is left alone), else 0: drift is
-# reported through the issue, not by failing the job.
+# reported through the issue, not by failing the job. A drifted tenant's issue also carries its
+# SCuBA grade (`steward check --live`), for whoever triages it.
 # Signs in as AZURE_CLIENT_ID_PLAN (the read-only app registration) when set, else as
 # AZURE_CLIENT_ID.
 # Needs: steward (or STEWARD=path), gh, GITHUB_REPOSITORY.
@@ -39,5 +40,12 @@ fi
 if [ "$code" -eq 2 ] && [ "$(head -n 1 "$work/drift.md")" != '<!-- steward-drift -->' ]; then
   echo "::error::steward drift exited 2 without a drift report: a usage error?"
   exit 1
+fi
+if [ "$code" -eq 2 ]; then
+  if "$steward" check "$policies" --live --format markdown --fail-on none >"$work/grade.md" 2>"$work/check.err"; then
+    { echo; cat "$work/grade.md"; } >>"$work/drift.md"
+  else
+    echo "::warning::steward check --live failed; the drift issue has no baseline grade: $(head -c 500 "$work/check.err")"
+  fi
 fi
 "$here/drift-issue.sh" "$code" "$work/drift.md"

@@ -12,6 +12,8 @@
 # is itself a fork.) Sets `fork=true|false` in GITHUB_OUTPUT, for the upload of the plan.
 # Writes the saved plan to PLAN_OUT (default plan.json) for the apply-on-merge workflow, and
 # removes any file of that name first, so that a failed plan leaves nothing to upload.
+# Writes the SCuBA grade of the files as SARIF to SARIF_OUT (default steward.sarif), for code
+# scanning, and adds to the comment which baseline policy ids the change makes pass or fail.
 # Signs in as AZURE_CLIENT_ID_PLAN (the read-only app registration) when set, else as
 # AZURE_CLIENT_ID.
 # Needs: steward (or STEWARD=path), jq; gh and GITHUB_REPOSITORY unless from a fork.
@@ -25,6 +27,7 @@ pr=$1
 policies=${2:-policies}
 steward=${STEWARD:-steward}
 plan_out=${PLAN_OUT:-plan.json}
+sarif_out=${SARIF_OUT:-steward.sarif}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -103,6 +106,10 @@ if [ "$fork" = true ]; then
   exit 0
 fi
 
+echo "== steward check $policies --format sarif"
+"$steward" check "$policies" --format sarif --fail-on none >"$sarif_out" 2>"$work/check.err" ||
+  echo "::warning::steward check could not grade the files: $(head -c 500 "$work/check.err")"
+
 echo "== steward plan $policies"
 "$steward" plan "$policies" --format markdown --out "$plan_out" >"$work/plan.md" 2>"$work/plan.err"
 plan=$?
@@ -113,6 +120,14 @@ if [ "$plan" -ne 0 ]; then
   summary "$work/body.md"
   "$here/pr-comment.sh" "$pr" "$work/body.md" || echo "::warning::could not post the PR comment"
   exit 1
+fi
+# The baseline's delta belongs with the plan, not in the way of it: a failure is a warning.
+if "$steward" check "$policies" --planned --delta --fail-on none >"$work/baseline.md" 2>"$work/check.err"; then
+  if [ -s "$work/baseline.md" ]; then
+    { echo; cat "$work/baseline.md"; } >>"$work/plan.md"
+  fi
+else
+  echo "::warning::steward check --planned failed; the comment has no Baseline section: $(head -c 500 "$work/check.err")"
 fi
 cat "$work/plan.md"
 summary "$work/plan.md"

@@ -39,6 +39,10 @@ pub struct Args {
     /// which policy ids the change makes pass or fail.
     #[arg(long)]
     pub planned: bool,
+    /// With --planned: print only which policy ids the change makes pass or fail, as the
+    /// Markdown "Baseline" section of a plan comment (nothing when none changes).
+    #[arg(long, requires = "planned")]
+    pub delta: bool,
     /// Output format: `human`, `json` (schemas/check.schema.json), `sarif` (SARIF 2.1.0 for
     /// GitHub code scanning) or `markdown` (a pull-request comment).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -120,8 +124,13 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
                 args.target.finish(target).await;
                 result
             })?;
+            let delta = grade::markdown_delta(&grades.before, &grades.after);
+            if args.delta {
+                print!("{delta}");
+                return Ok(Done::Clean);
+            }
             if args.format == Format::Markdown {
-                print!("{}", grade::markdown_delta(&grades.before, &grades.after));
+                print!("{delta}");
             }
             grades.after
         }

@@ -522,15 +522,51 @@ fn drift_check_feeds_steward_drift_markdown_into_the_issue() {
         .route("GET", ISSUES, "issues-none.json")
         .route("POST", "repos/acme/policies/issues", "issue-created.json")
         .env("FAKE_STEWARD_DRIFT_RC", "2")
-        .env("FAKE_STEWARD_DRIFT_OUT", DRIFT_BODY.trim_end());
+        .env("FAKE_STEWARD_DRIFT_OUT", DRIFT_BODY.trim_end())
+        .env("FAKE_STEWARD_CHECK_OUT", "### Baseline: SCuBA");
     let run = h.run("drift-check.sh", &["policies/prod"]);
     run.assert_code(0);
     assert_eq!(
         run.steward,
-        [["drift", "policies/prod", "--format", "markdown"]]
+        [
+            vec!["drift", "policies/prod", "--format", "markdown"],
+            vec![
+                "check",
+                "policies/prod",
+                "--live",
+                "--format",
+                "markdown",
+                "--fail-on",
+                "none"
+            ],
+        ]
     );
     assert_eq!(run.calls().len(), 2);
     assert!(run.calls()[1].starts_with("POST repos/acme/policies/issues"));
+    // The drifted tenant's issue carries its grade after the drift report.
+    assert_eq!(
+        run.field_file(1),
+        format!("{DRIFT_BODY}\n### Baseline: SCuBA\n")
+    );
+}
+
+#[test]
+fn drift_check_reports_drift_without_the_grade_when_check_fails() {
+    let h = Harness::new()
+        .route("GET", ISSUES, "issues-none.json")
+        .route("POST", "repos/acme/policies/issues", "issue-created.json")
+        .env("FAKE_STEWARD_DRIFT_RC", "2")
+        .env("FAKE_STEWARD_DRIFT_OUT", DRIFT_BODY.trim_end())
+        .env("FAKE_STEWARD_CHECK_RC", "1")
+        .env("FAKE_STEWARD_CHECK_ERR", "error: cannot read the tenant");
+    let run = h.run("drift-check.sh", &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("::warning::steward check --live failed; the drift issue has no baseline grade: error: cannot read the tenant"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(run.field_file(1), DRIFT_BODY);
 }
 
@@ -591,7 +627,8 @@ fn pr_plan_validates_plans_and_posts_the_markdown() {
             "repos/acme/policies/issues/7/comments",
             "issue-comment-created.json",
         )
-        .env("FAKE_STEWARD_PLAN_OUT", PLAN_BODY.trim_end());
+        .env("FAKE_STEWARD_PLAN_OUT", PLAN_BODY.trim_end())
+        .env("FAKE_STEWARD_CHECK_OUT", "### Baseline");
     let run = h.run("pr-plan.sh", &["7", "policies"]);
     run.assert_code(0);
     assert_eq!(
@@ -599,12 +636,28 @@ fn pr_plan_validates_plans_and_posts_the_markdown() {
         [
             vec!["validate", "policies"],
             vec![
+                "check",
+                "policies",
+                "--format",
+                "sarif",
+                "--fail-on",
+                "none"
+            ],
+            vec![
                 "plan",
                 "policies",
                 "--format",
                 "markdown",
                 "--out",
                 "plan.json"
+            ],
+            vec![
+                "check",
+                "policies",
+                "--planned",
+                "--delta",
+                "--fail-on",
+                "none"
             ],
         ]
     );
@@ -614,7 +667,13 @@ fn pr_plan_validates_plans_and_posts_the_markdown() {
     );
     assert_eq!(run.calls().len(), 2);
     assert!(run.calls()[1].starts_with("POST repos/acme/policies/issues/7/comments -F body=@"));
-    assert_eq!(run.field_file(1), PLAN_BODY);
+    // The baseline's delta follows the plan in the one comment; the files' SARIF is kept
+    // for code scanning.
+    assert_eq!(run.field_file(1), format!("{PLAN_BODY}\n### Baseline\n"));
+    assert_eq!(
+        fs::read_to_string(h.path("steward.sarif")).unwrap(),
+        "### Baseline\n"
+    );
 }
 
 #[test]
@@ -713,12 +772,28 @@ fn pr_plan_in_a_repository_that_is_itself_a_fork_plans_its_own_pull_requests() {
         [
             vec!["validate", "policies"],
             vec![
+                "check",
+                "policies",
+                "--format",
+                "sarif",
+                "--fail-on",
+                "none"
+            ],
+            vec![
                 "plan",
                 "policies",
                 "--format",
                 "markdown",
                 "--out",
                 "plan.json"
+            ],
+            vec![
+                "check",
+                "policies",
+                "--planned",
+                "--delta",
+                "--fail-on",
+                "none"
             ],
         ]
     );
@@ -766,10 +841,10 @@ fn pr_plan_and_drift_check_sign_in_with_the_plan_client_id_falling_back_to_the_s
         .env("AZURE_CLIENT_ID_PLAN", "read-only-app");
     let run = h.run("pr-plan.sh", &["7"]);
     run.assert_code(0);
-    assert_eq!(run.client_ids, ["read-only-app", "read-only-app"]);
+    assert_eq!(run.client_ids, ["read-only-app"; 4]);
     let run = h.run("drift-check.sh", &[]);
     run.assert_code(0);
-    assert_eq!(run.client_ids[2..], ["read-only-app"]);
+    assert_eq!(run.client_ids[4..], ["read-only-app"]);
 
     let h = Harness::new()
         .route("GET", ISSUES, "issues-none.json")
