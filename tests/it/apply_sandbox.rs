@@ -87,9 +87,10 @@ async fn the_pack_applies_and_the_tenant_converges() {
         );
     }
     // 7 creates, CA002's PATCH, the authorization and SharePoint PATCHes, and the methods
-    // policy (its own PATCH plus one per changed method: fido2, authenticator, sms, TAP).
-    assert_eq!(started.len(), 15, "{journal}");
-    assert_eq!(outcomes.len(), 15, "{journal}");
+    // policy (its own PATCH plus one per changed method: fido2, authenticator, sms, email,
+    // TAP).
+    assert_eq!(started.len(), 16, "{journal}");
+    assert_eq!(outcomes.len(), 16, "{journal}");
     sandbox.shutdown().await;
 }
 
