@@ -214,12 +214,18 @@ fn the_sandbox_tenant_is_graded_live_and_after_the_plan() {
     let delta = scratch.run(&["check", "--planned", "--delta", "--sandbox"]);
     assert_eq!(delta.code, 0, "{}", delta.stderr);
     assert!(
-        delta.stdout.starts_with("### Baseline\n\nThis change moves "),
+        delta
+            .stdout
+            .starts_with("### Baseline\n\nThis change moves "),
         "{}",
         delta.stdout
     );
     assert!(!delta.stdout.contains("Graded:"), "{}", delta.stdout);
-    assert_eq!(scratch.run(&["check", "--delta"]).code, 64, "--delta needs --planned");
+    assert_eq!(
+        scratch.run(&["check", "--delta"]).code,
+        64,
+        "--delta needs --planned"
+    );
 }
 
 #[test]

@@ -586,3 +586,59 @@ async fn an_app_only_export_skips_what_it_cannot_read_unless_asked_for() {
     assert_eq!(planned.code, 0, "{}", planned.stderr);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_grades_a_messy_tenant_without_failing_on_what_it_holds() {
+    let sandbox = messy().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let graded = run(
+        dir.path(),
+        &["check", "--live", "--format", "json", "--fail-on", "none"],
+        &sandbox.url(),
+    )
+    .await;
+    assert_eq!(graded.code, 0, "{}", graded.stderr);
+    let document: Value = serde_json::from_str(&graded.stdout).expect("one JSON document");
+    let results = document["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), steward::baseline::policy_ids().len());
+    assert!(
+        results
+            .iter()
+            .all(|r| r["detail"].as_str().is_some_and(|d| !d.is_empty())),
+        "every result says why: {results:?}"
+    );
+    let legacy = |results: &[Value]| {
+        results
+            .iter()
+            .find(|r| r["id"] == "MS.AAD.1.1v1")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let before = legacy(&results);
+    assert_eq!(before["status"], "fail");
+    assert_eq!(
+        before["detail"],
+        "no enabled policy blocks legacy authentication for all users and apps: conditional-access-policy \"CA001 Block legacy authentication\" excludes \"breakglass1@contoso.onmicrosoft.com\", \"breakglass2@contoso.onmicrosoft.com\" (neither an emergency-access account nor an exclusion of a check-exception for MS.AAD.1.1v1)"
+    );
+    // Declared as the break-glass accounts, the exclusions are the ones SCuBA allows.
+    std::fs::create_dir(dir.path().join("policies")).expect("a policies directory");
+    std::fs::write(
+        dir.path().join("policies/emergency-access.kdl"),
+        "emergency-access {\n    user \"breakglass1@contoso.onmicrosoft.com\"\n    user \"breakglass2@contoso.onmicrosoft.com\"\n}\n",
+    )
+    .expect("write the file");
+    let again = run(
+        dir.path(),
+        &["check", "--live", "--format", "json", "--fail-on", "none"],
+        &sandbox.url(),
+    )
+    .await;
+    let document: Value = serde_json::from_str(&again.stdout).expect("one JSON document");
+    let after = legacy(
+        document["results"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice),
+    );
+    assert_eq!(after["status"], "pass", "{after}");
+    sandbox.shutdown().await;
+}
