@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Context, Requirement, Rule, Source, Verdict};
+use super::{Context, Requirement, Rule, Source, Status, Verdict};
 use crate::model::{Address, Kind};
 
 use Requirement::Shall;
@@ -22,11 +22,7 @@ pub(super) static RULES: &[Rule] = &[
         requirement: Shall,
         section: "1. External Sharing",
         title: "External sharing for OneDrive SHALL be limited to \"Existing guests\" or \"Only people in your organization\".",
-        grade: |_| {
-            Verdict::cannot(
-                "OneDrive's own sharing level is a SharePoint admin setting outside Microsoft Graph, which steward does not read yet",
-            )
-        },
+        grade: onedrive_sharing,
     },
     Rule {
         id: "MS.SHAREPOINT.1.3v1",
@@ -40,9 +36,13 @@ pub(super) static RULES: &[Rule] = &[
         requirement: Shall,
         section: "2. File and Folder Default Sharing Settings",
         title: "File and folder default sharing scope SHALL be set to \"Specific people (only the people the user specifies)\".",
-        grade: |_| {
-            Verdict::cannot(
-                "the default sharing link type is a SharePoint admin setting outside Microsoft Graph, which steward does not read yet",
+        grade: |ctx| {
+            spo_setting(
+                ctx,
+                "defaultSharingLinkType",
+                "default-sharing-link-type",
+                &|v| v == "specific-people",
+                "declare sharepoint-settings { default-sharing-link-type specific-people }",
             )
         },
     },
@@ -51,9 +51,13 @@ pub(super) static RULES: &[Rule] = &[
         requirement: Shall,
         section: "2. File and Folder Default Sharing Settings",
         title: "File and folder default sharing permissions SHALL be set to view only.",
-        grade: |_| {
-            Verdict::cannot(
-                "the default link permission is a SharePoint admin setting outside Microsoft Graph, which steward does not read yet",
+        grade: |ctx| {
+            spo_setting(
+                ctx,
+                "defaultLinkPermission",
+                "default-link-permission",
+                &|v| v == "view",
+                "declare sharepoint-settings { default-link-permission view }",
             )
         },
     },
@@ -62,14 +66,14 @@ pub(super) static RULES: &[Rule] = &[
         requirement: Shall,
         section: "3. Securing Anyone Links and Verification Code Users",
         title: "Expiration days for Anyone links SHALL be set to 30 days or less.",
-        grade: |ctx| anyone_links(ctx, "Anyone-link expiry"),
+        grade: anyone_link_expiry,
     },
     Rule {
         id: "MS.SHAREPOINT.3.2v1",
         requirement: Shall,
         section: "3. Securing Anyone Links and Verification Code Users",
         title: "The allowable file and folder permissions for links SHALL be set to view only.",
-        grade: |ctx| anyone_links(ctx, "Anyone-link permissions"),
+        grade: anyone_link_permissions,
     },
     Rule {
         id: "MS.SHAREPOINT.3.3v2",
@@ -169,22 +173,113 @@ fn sharing_domains(ctx: &Context) -> Verdict {
     }
 }
 
-/// The Anyone-link rules apply only where Anyone links are allowed; their settings are
-/// SharePoint admin settings outside Graph.
-fn anyone_links(ctx: &Context, what: &str) -> Verdict {
-    let (level, address) = match sharing_capability(ctx) {
-        Ok(found) => found,
-        Err(verdict) => return verdict,
-    };
-    if level != "externalUserAndGuestSharing" {
-        return Verdict::not_applicable(format!(
-            "Anyone links are not allowed (sharing-capability is {level})"
-        ))
-        .with_evidence(vec![address.to_string()]);
+/// The tenant's SharePoint settings in the model's JSON form.
+fn settings(ctx: &Context) -> serde_json::Map<String, Value> {
+    ctx.config
+        .resources(Kind::SharepointSettings)
+        .into_iter()
+        .next()
+        .map(|(_, json)| json)
+        .unwrap_or_default()
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
-    Verdict::cannot(format!(
-        "{what} is a SharePoint admin setting outside Microsoft Graph, which steward does not read yet"
-    ))
+}
+
+/// A SharePoint admin setting that must satisfy `good`: unset in the files is not guaranteed;
+/// unset in the tenant means SharePoint's admin API was not read.
+fn spo_setting(
+    ctx: &Context,
+    property: &str,
+    setting: &str,
+    good: &dyn Fn(&str) -> bool,
+    help: &str,
+) -> Verdict {
+    let address = Address::singleton(Kind::SharepointSettings);
+    if ctx.unreadable.contains(&Kind::SharepointSettings) {
+        return Verdict::cannot("the sign-in may not read the SharePoint settings");
+    }
+    match settings(ctx).get(property).map(text) {
+        Some(value) if good(&value) => {
+            Verdict::pass(format!("{setting} is {value}"), vec![address.to_string()])
+        }
+        Some(value) => Verdict::fail(format!("{setting} is {value}"), help)
+            .at(address.clone(), &format!("/{property}"))
+            .with_evidence(vec![address.to_string()]),
+        None if ctx.source == Source::Declared => Verdict::fail(
+            format!(
+                "the files do not set sharepoint-settings {setting}, so they do not guarantee it"
+            ),
+            help,
+        )
+        .at(address, ""),
+        None => Verdict::cannot(format!(
+            "{setting} was not read (SharePoint's admin API, outside Graph)"
+        )),
+    }
+}
+
+fn onedrive_sharing(ctx: &Context) -> Verdict {
+    spo_setting(
+        ctx,
+        "oneDriveSharingCapability",
+        "one-drive-sharing-capability",
+        &|v| matches!(v, "disabled" | "existingExternalUserSharingOnly"),
+        "declare sharepoint-settings { one-drive-sharing-capability existingExternalUserSharingOnly } (or disabled)",
+    )
+}
+
+/// The Anyone-link rules apply only where Anyone links are allowed (ScubaGear: SharePoint's
+/// sharing level is "Anyone").
+fn anyone_links_allowed(ctx: &Context) -> Result<(), Box<Verdict>> {
+    let (level, address) = sharing_capability(ctx).map_err(Box::new)?;
+    if level == "externalUserAndGuestSharing" {
+        Ok(())
+    } else {
+        Err(Box::new(
+            Verdict::not_applicable(format!(
+                "Anyone links are not allowed (sharing-capability is {level})"
+            ))
+            .with_evidence(vec![address.to_string()]),
+        ))
+    }
+}
+
+fn anyone_link_expiry(ctx: &Context) -> Verdict {
+    if let Err(verdict) = anyone_links_allowed(ctx) {
+        return *verdict;
+    }
+    spo_setting(
+        ctx,
+        "requireAnonymousLinksExpireInDays",
+        "require-anonymous-links-expire-in-days",
+        &|v| v.parse::<i64>().is_ok_and(|days| (1..=30).contains(&days)),
+        "declare sharepoint-settings { require-anonymous-links-expire-in-days 30 } (or fewer; 0 means never)",
+    )
+}
+
+fn anyone_link_permissions(ctx: &Context) -> Verdict {
+    if let Err(verdict) = anyone_links_allowed(ctx) {
+        return *verdict;
+    }
+    let help = "declare sharepoint-settings { file-anonymous-link-type view; folder-anonymous-link-type view }";
+    for (property, setting) in [
+        ("fileAnonymousLinkType", "file-anonymous-link-type"),
+        ("folderAnonymousLinkType", "folder-anonymous-link-type"),
+    ] {
+        let verdict = spo_setting(ctx, property, setting, &|v| v == "view", help);
+        if verdict.status != Status::Pass {
+            return verdict;
+        }
+    }
+    Verdict::pass(
+        "Anyone links to files and folders are view-only",
+        vec![Address::singleton(Kind::SharepointSettings).to_string()],
+    )
 }
 
 /// Verification-code users matter wherever guests can be invited (ScubaGear's 3.3v2: any
@@ -198,7 +293,22 @@ fn verification_code_reauthentication(ctx: &Context) -> Verdict {
         return Verdict::not_applicable("external sharing is disabled")
             .with_evidence(vec![address.to_string()]);
     }
-    Verdict::cannot(
-        "verification-code re-authentication is a SharePoint admin setting outside Microsoft Graph, which steward does not read yet",
+    let help = "declare sharepoint-settings { email-attestation-required #true; email-attestation-re-auth-days 30 } (or fewer days)";
+    let required = spo_setting(
+        ctx,
+        "emailAttestationRequired",
+        "email-attestation-required",
+        &|v| v == "true",
+        help,
+    );
+    if required.status != Status::Pass {
+        return required;
+    }
+    spo_setting(
+        ctx,
+        "emailAttestationReAuthDays",
+        "email-attestation-re-auth-days",
+        &|v| v.parse::<i64>().is_ok_and(|days| days <= 30),
+        help,
     )
 }

@@ -389,10 +389,13 @@ fn sharepoint_sharing_levels() {
         existing["MS.SHAREPOINT.3.1v1"].status,
         Status::NotApplicable
     );
-    assert_eq!(existing["MS.SHAREPOINT.3.3v2"].status, Status::CannotCheck);
+    // Guests can come in, so verification codes matter; the files do not set them.
+    assert_eq!(existing["MS.SHAREPOINT.3.3v2"].status, Status::Fail);
     let anyone = graded(&text("externalUserAndGuestSharing"));
     assert_eq!(anyone["MS.SHAREPOINT.1.1v1"].status, Status::Fail);
-    assert_eq!(anyone["MS.SHAREPOINT.3.1v1"].status, Status::CannotCheck);
+    assert_eq!(anyone["MS.SHAREPOINT.3.1v1"].status, Status::Fail);
+    let live = graded_as(&text("externalUserAndGuestSharing"), Source::Live, &[]);
+    assert_eq!(live["MS.SHAREPOINT.3.1v1"].status, Status::CannotCheck);
     let off = graded(&text("disabled"));
     assert_eq!(off["MS.SHAREPOINT.1.3v1"].status, Status::NotApplicable);
     assert_eq!(off["MS.SHAREPOINT.3.3v2"].status, Status::NotApplicable);
