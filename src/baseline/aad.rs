@@ -503,9 +503,24 @@ impl<'a> Policy<'a> {
             !methods.is_empty()
                 && methods
                     .iter()
-                    .all(|m| PHISHING_RESISTANT_METHODS.contains(&m.as_str()))
+                    .all(|m| listed(PHISHING_RESISTANT_METHODS, m))
         })
     }
+}
+
+/// True when `combination` is one of `list`, whatever the order of its modes (Graph and the
+/// model may order `password,sms` differently).
+fn listed(list: &[&str], combination: &str) -> bool {
+    let modes = |c: &str| {
+        let mut parts: Vec<String> = c
+            .split(',')
+            .map(|p| p.trim().to_ascii_lowercase())
+            .collect();
+        parts.sort();
+        parts
+    };
+    let wanted = modes(combination);
+    list.iter().any(|l| modes(l) == wanted)
 }
 
 fn quoted(names: &[&str]) -> String {
@@ -663,10 +678,10 @@ fn mfa_for_all(ctx: &Context) -> Verdict {
         &|p, ctx| {
             p.grants("mfa")
                 || p.strength_methods(ctx).is_some_and(|methods| {
-                    methods.iter().all(|m| MFA_METHODS.contains(&m.as_str()))
+                    methods.iter().all(|m| listed(MFA_METHODS, m))
                         && methods
                             .iter()
-                            .any(|m| !PHISHING_RESISTANT_METHODS.contains(&m.as_str()))
+                            .any(|m| !listed(PHISHING_RESISTANT_METHODS, m))
                 })
         },
     )

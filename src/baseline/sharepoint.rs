@@ -137,15 +137,22 @@ fn sharepoint_sharing(ctx: &Context) -> Verdict {
     }
 }
 
+/// `sharingCapability` where sharing reaches outside the organisation; not applicable where
+/// it does not.
+fn external_sharing(ctx: &Context) -> Result<(String, Address), Verdict> {
+    let (level, address) = sharing_capability(ctx)?;
+    if level == "disabled" {
+        return Err(Verdict::not_applicable("external sharing is disabled")
+            .with_evidence(vec![address.to_string()]));
+    }
+    Ok((level, address))
+}
+
 fn sharing_domains(ctx: &Context) -> Verdict {
-    let (level, address) = match sharing_capability(ctx) {
+    let (_, address) = match external_sharing(ctx) {
         Ok(found) => found,
         Err(verdict) => return verdict,
     };
-    if level == "disabled" {
-        return Verdict::not_applicable("external sharing is disabled")
-            .with_evidence(vec![address.to_string()]);
-    }
     let json = ctx
         .config
         .resources(Kind::SharepointSettings)
@@ -285,13 +292,8 @@ fn anyone_link_permissions(ctx: &Context) -> Verdict {
 /// Verification-code users matter wherever guests can be invited (ScubaGear's 3.3v2: any
 /// sharing level but "only people in your organization").
 fn verification_code_reauthentication(ctx: &Context) -> Verdict {
-    let (level, address) = match sharing_capability(ctx) {
-        Ok(found) => found,
-        Err(verdict) => return verdict,
-    };
-    if level == "disabled" {
-        return Verdict::not_applicable("external sharing is disabled")
-            .with_evidence(vec![address.to_string()]);
+    if let Err(verdict) = external_sharing(ctx) {
+        return verdict;
     }
     let help = "declare sharepoint-settings { email-attestation-required #true; email-attestation-re-auth-days 30 } (or fewer days)";
     let required = spo_setting(

@@ -204,7 +204,7 @@ fn phishing_resistant_mfa_is_judged_by_the_strengths_methods() {
     assert_eq!(status(&fido_only, id), Status::Pass);
     let extra = fido_only.replace(
         "allowed-combinations fido2",
-        "allowed-combinations fido2 \"password,sms\"",
+        "allowed-combinations fido2 \"sms,password\"",
     );
     assert_eq!(status(&extra, id), Status::Fail);
     // 3.2v2: a phishing-resistant-only strength is not "MFA" for ScubaGear; mfa is.
