@@ -37,6 +37,14 @@ pub fn summary_lines(grade: &Grade) -> Vec<String> {
         .collect()
 }
 
+fn failures(grade: &Grade) -> Vec<&PolicyResult> {
+    grade
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .collect()
+}
+
 fn location_text(r: &PolicyResult) -> Option<String> {
     r.location
         .as_ref()
@@ -54,11 +62,7 @@ pub fn human(grade: &Grade) -> String {
         source_words(grade.source),
         grade.date
     );
-    let failed: Vec<&PolicyResult> = grade
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .collect();
+    let failed = failures(grade);
     if !failed.is_empty() {
         let _ = writeln!(out, "Failed ({}):", failed.len());
         for r in failed {
@@ -135,11 +139,7 @@ pub fn markdown(grade: &Grade) -> String {
         let _ = writeln!(out, "- **{line}**");
     }
     out.push('\n');
-    let failed: Vec<&PolicyResult> = grade
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .collect();
+    let failed = failures(grade);
     if !failed.is_empty() {
         out.push_str("| Failed | | Why | Where |\n|---|---|---|---|\n");
         for r in failed {
