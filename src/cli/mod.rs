@@ -16,6 +16,7 @@ mod man;
 mod output;
 pub(crate) mod permissions;
 mod plan;
+mod report;
 mod sandbox;
 mod schema;
 pub(crate) mod validate;
@@ -57,6 +58,7 @@ enum Command {
     Plan(plan::Args),
     Drift(drift::Args),
     Check(check::Args),
+    Report(report::Args),
     Apply(apply::Args),
     Sandbox(sandbox::Args),
     Completions(completions::Args),
@@ -90,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Check(args) => check::run(args),
+        Command::Report(args) => report::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),

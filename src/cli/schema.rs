@@ -73,6 +73,13 @@ pub fn schema_files() -> BTreeMap<String, String> {
         "check.schema.json".into(),
         pretty(&serde_json::to_value(crate::baseline::grade_schema()).unwrap_or_default()),
     );
+    files.insert(
+        "fleet-report.schema.json".into(),
+        pretty(
+            &serde_json::to_value(crate::workflow::report::fleet_report_schema())
+                .unwrap_or_default(),
+        ),
+    );
     let saved = schemars::schema_for!(crate::workflow::plan::SavedPlan);
     files.insert(
         "saved-plan.schema.json".into(),

@@ -1,6 +1,7 @@
 //! Plan and drift output: pure functions from a [`Plan`] to text for people ([`human`]), for
 //! pull-request comments ([`markdown`]) and for machines ([`json`]).
 
+pub mod fleet;
 pub mod grade;
 mod human;
 mod json;

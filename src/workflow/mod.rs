@@ -8,6 +8,7 @@ pub mod export;
 pub mod graph_args;
 pub mod plan;
 pub mod planning;
+pub mod report;
 
 use crate::config::Diagnostic;
 use crate::graph::GraphError;

@@ -1518,6 +1518,8 @@ fn package_bundles_the_binary_completions_man_pages_and_docs_with_a_checksum() {
             "man/steward-man.1",
             "man/steward-permissions.1",
             "man/steward-plan.1",
+            "man/steward-report-merge.1",
+            "man/steward-report.1",
             "man/steward-sandbox-serve.1",
             "man/steward-sandbox.1",
             "man/steward-schema.1",

@@ -41,6 +41,7 @@ mod plan_sandbox;
 mod reads_validated;
 mod real_tenants;
 mod render_plan;
+mod report_cli;
 mod retention_labels_sandbox;
 mod sandbox_behaviour;
 mod sandbox_cli;

@@ -1,0 +1,210 @@
+//! `steward report merge`: one fleet summary from the JSON reports each tenant's job wrote
+//! (`plan`, `drift` or `check` with `--format json`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The fleet summary: one entry per tenant, in name order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FleetReport {
+    /// The layout's version (1).
+    pub format_version: u32,
+    /// One entry per tenant.
+    pub tenants: Vec<TenantReport>,
+    /// How many tenants need attention: drifted, with changes, with a failed baseline SHALL, or
+    /// without a readable report.
+    pub attention: usize,
+}
+
+/// What the reports of one tenant say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct TenantReport {
+    /// The tenant: the report file's name up to its first dot (`contoso.drift.json` →
+    /// `contoso`).
+    pub tenant: String,
+    /// From a `plan` or `drift` report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// From a `check` report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// Reports that could not be read, with why: the tenant's job failed or wrote no report.
+    pub errors: Vec<String>,
+}
+
+/// A plan's or drift's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Changes {
+    /// `plan` or `drift`.
+    pub mode: String,
+    /// Resources to add (plan) or deleted outside steward (drift).
+    pub add: u64,
+    /// Resources that differ.
+    pub change: u64,
+    /// Resources to delete (plan) or created outside steward (drift).
+    pub destroy: u64,
+    /// The risk codes called out, with the resource (`ca-disabled: conditional-access-policy "…"`).
+    pub risks: Vec<String>,
+}
+
+/// A baseline grade's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Baseline {
+    /// Policy ids met.
+    pub pass: u64,
+    /// Policy ids graded.
+    pub total: u64,
+    /// Failed SHALL ids.
+    pub failed_shall: Vec<String>,
+    /// Failed SHOULD ids.
+    pub failed_should: Vec<String>,
+    /// Ids accepted by an exception.
+    pub accepted: Vec<String>,
+}
+
+impl TenantReport {
+    /// True when the tenant drifted, has changes, fails a SHALL, or has no readable report.
+    pub fn needs_attention(&self) -> bool {
+        !self.errors.is_empty()
+            || self
+                .changes
+                .as_ref()
+                .is_some_and(|c| c.add + c.change + c.destroy > 0 || !c.risks.is_empty())
+            || self
+                .baseline
+                .as_ref()
+                .is_some_and(|b| !b.failed_shall.is_empty())
+    }
+}
+
+/// The tenant a report file is about: its name up to the first dot.
+fn tenant_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.split('.').next().unwrap_or_default().to_string()
+}
+
+fn count(value: &Value, key: &str) -> u64 {
+    value.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Reads one report into `into`; `Err` says why it is not one.
+fn read_into(path: &Path, into: &mut TenantReport) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let document: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: not JSON ({e})", path.display()))?;
+    if let Some(results) = document.get("results").and_then(Value::as_array) {
+        let ids = |status: &str, requirement: Option<&str>| -> Vec<String> {
+            results
+                .iter()
+                .filter(|r| r["status"] == status)
+                .filter(|r| requirement.is_none_or(|q| r["requirement"] == q))
+                .map(|r| text(r, "id"))
+                .collect()
+        };
+        into.baseline = Some(Baseline {
+            pass: results.iter().filter(|r| r["status"] == "pass").count() as u64,
+            total: results.len() as u64,
+            failed_shall: ids("fail", Some("SHALL")),
+            failed_should: ids("fail", Some("SHOULD")),
+            accepted: ids("accepted", None),
+        });
+        return Ok(());
+    }
+    if let (Some(mode), Some(summary)) = (
+        document.get("mode").and_then(Value::as_str),
+        document.get("summary"),
+    ) {
+        let risks = document
+            .get("risks")
+            .and_then(Value::as_array)
+            .map(|risks| {
+                risks
+                    .iter()
+                    .map(|r| format!("{}: {}", text(r, "code"), text(r, "address")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        into.changes = Some(Changes {
+            mode: mode.to_string(),
+            add: count(summary, "add"),
+            change: count(summary, "change"),
+            destroy: count(summary, "destroy"),
+            risks,
+        });
+        return Ok(());
+    }
+    Err(format!(
+        "{}: neither a plan or drift report nor a check report (write them with --format json)",
+        path.display()
+    ))
+}
+
+/// Merges the reports in `files` into one summary. A report that cannot be read is an error
+/// of its tenant, never a missing row.
+pub fn merge(files: &[PathBuf]) -> FleetReport {
+    let mut tenants: BTreeMap<String, TenantReport> = BTreeMap::new();
+    for path in files {
+        let tenant = tenant_of(path);
+        let entry = tenants
+            .entry(tenant.clone())
+            .or_insert_with(|| TenantReport {
+                tenant,
+                ..TenantReport::default()
+            });
+        if let Err(why) = read_into(path, entry) {
+            entry.errors.push(why);
+        }
+    }
+    let tenants: Vec<TenantReport> = tenants.into_values().collect();
+    let attention = tenants.iter().filter(|t| t.needs_attention()).count();
+    FleetReport {
+        format_version: 1,
+        tenants,
+        attention,
+    }
+}
+
+/// The JSON Schema of [`FleetReport`], published as `schemas/fleet-report.schema.json`.
+pub fn fleet_report_schema() -> schemars::Schema {
+    schemars::schema_for!(FleetReport)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reports_tenant_is_its_file_name_up_to_the_first_dot() {
+        assert_eq!(
+            tenant_of(Path::new("reports/contoso.drift.json")),
+            "contoso"
+        );
+        assert_eq!(tenant_of(Path::new("fabrikam.json")), "fabrikam");
+        assert_eq!(tenant_of(Path::new("dir.d/tailspin")), "tailspin");
+    }
+
+    #[test]
+    fn a_missing_report_is_its_tenants_error_and_needs_attention() {
+        let merged = merge(&[PathBuf::from("/nonexistent/northwind.json")]);
+        assert_eq!(merged.attention, 1);
+        assert_eq!(merged.tenants[0].tenant, "northwind");
+        assert!(
+            merged.tenants[0].errors[0].starts_with("/nonexistent/northwind.json: cannot read")
+        );
+    }
+}
