@@ -6,15 +6,7 @@ use super::{CommandError, Done};
 use crate::render::fleet;
 use crate::workflow::report;
 
-/// Combine per-tenant reports into one fleet summary.
-///
-/// Each tenant's job writes `steward drift`, `plan` or `check` with `--format json` to a file
-/// named after the tenant (`contoso.json`, `contoso.drift.json`, `contoso.check.json`: the
-/// name up to the first dot is the tenant). `report merge` reads them all and prints one summary
-/// for the pull-request comment or the drift issue: per tenant, drifted or clean (or the plan's
-/// counts), the risks called out, the baseline grade's failures. Exits 0 when every tenant is
-/// clean, 2 when one needs attention (drift, changes, a failed SHALL, or a report that cannot
-/// be read, which is listed, never dropped), 1 on error.
+/// Combine per-tenant reports (drift, plan, check) into one fleet summary.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -25,6 +17,14 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Merge per-tenant JSON reports into one fleet summary.
+    ///
+    /// Each tenant's job writes `steward drift`, `plan` or `check` with `--format json` to a
+    /// file named after the tenant (`contoso.json`, `contoso.drift.json`, `contoso.check.json`:
+    /// the name up to the first dot is the tenant). `report merge` reads them all and prints one
+    /// summary for the pull-request comment or the drift issue: per tenant, drifted or clean (or
+    /// the plan's counts), the risks called out, the baseline grade's failures. Exits 0 when
+    /// every tenant is clean, 2 when one needs attention (drift, changes, a failed SHALL, or a
+    /// report that cannot be read, which is listed, never dropped), 1 on error.
     Merge(MergeArgs),
 }
 
