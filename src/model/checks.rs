@@ -9,7 +9,10 @@ use super::conditional_access::{
 };
 use super::named_location::NamedLocation;
 use super::retention_label::{ActionAfterRetentionPeriod, RetentionLabel, RetentionTrigger};
-use super::sharepoint::{SharepointSettings, SharingDomainRestrictionMode};
+use super::sharepoint::{
+    AnyoneLinkPermission, DefaultSharingLinkType, SharepointSettings, SharingCapability,
+    SharingDomainRestrictionMode,
+};
 use super::{Address, Desired, Finding, Severity};
 
 pub mod lockout;
@@ -360,7 +363,102 @@ pub fn sharepoint_settings(settings: &SharepointSettings) -> Vec<Finding> {
         }
         _ => {}
     }
+    sharing_levels(settings, &mut out);
+    anyone_links(settings, &mut out);
     out
+}
+
+/// OneDrive may be stricter than SharePoint, never wider (SharePoint refuses the setting).
+fn sharing_levels(settings: &SharepointSettings, out: &mut Vec<Finding>) {
+    let wider = |narrow: Option<SharingCapability>, wide: Option<SharingCapability>| matches!((narrow, wide), (Some(n), Some(w)) if n.breadth() > w.breadth());
+    let ceilings = [
+        ("sharing-capability", settings.sharing_capability),
+        ("core-sharing-capability", settings.core_sharing_capability),
+    ];
+    for (name, ceiling) in ceilings {
+        if wider(settings.one_drive_sharing_capability, ceiling) {
+            let (od, sp) = (
+                settings
+                    .one_drive_sharing_capability
+                    .map(SharingCapability::as_str),
+                ceiling.map(SharingCapability::as_str),
+            );
+            out.push(error(
+                "steward::sharepoint::onedrive-wider-than-sharepoint",
+                "/oneDriveSharingCapability",
+                format!(
+                    "OneDrive sharing ({}) is wider than SharePoint's {name} ({}): OneDrive may be as strict as SharePoint or stricter, never more permissive",
+                    od.unwrap_or_default(),
+                    sp.unwrap_or_default()
+                ),
+                "narrow one-drive-sharing-capability, or widen the SharePoint level if that is what is meant",
+            ));
+            return;
+        }
+    }
+    if wider(
+        settings.core_sharing_capability,
+        settings.sharing_capability,
+    ) {
+        out.push(error(
+            "steward::sharepoint::core-wider-than-tenant",
+            "/coreSharingCapability",
+            "core-sharing-capability is wider than sharing-capability, the organisation's ceiling"
+                .into(),
+            "narrow core-sharing-capability, or widen sharing-capability",
+        ));
+    }
+}
+
+/// Anyone-link settings only mean something where Anyone links exist.
+fn anyone_links(settings: &SharepointSettings, out: &mut Vec<Finding>) {
+    let Some(level) = settings.sharing_capability else {
+        // The tenant's level decides; the files do not say it.
+        return;
+    };
+    if level == SharingCapability::ExternalUserAndGuestSharing {
+        return;
+    }
+    let declared = [
+        (
+            "/requireAnonymousLinksExpireInDays",
+            "require-anonymous-links-expire-in-days",
+            settings
+                .require_anonymous_links_expire_in_days
+                .is_some_and(|d| d > 0),
+        ),
+        (
+            "/fileAnonymousLinkType",
+            "file-anonymous-link-type",
+            settings
+                .file_anonymous_link_type
+                .is_some_and(|p| p != AnyoneLinkPermission::None),
+        ),
+        (
+            "/folderAnonymousLinkType",
+            "folder-anonymous-link-type",
+            settings
+                .folder_anonymous_link_type
+                .is_some_and(|p| p != AnyoneLinkPermission::None),
+        ),
+        (
+            "/defaultSharingLinkType",
+            "default-sharing-link-type anyone",
+            settings.default_sharing_link_type == Some(DefaultSharingLinkType::Anyone),
+        ),
+    ];
+    for (pointer, name, set) in declared {
+        if set {
+            out.push(error(
+                "steward::sharepoint::anyone-links-need-anyone-sharing",
+                pointer,
+                format!(
+                    "{name} configures Anyone links, but sharing-capability is {level}, which allows none (SharePoint ignores the setting)"
+                ),
+                "remove the setting, or set sharing-capability externalUserAndGuestSharing",
+            ));
+        }
+    }
 }
 
 /// Checks the authentication methods policy.
@@ -404,6 +502,119 @@ pub fn lockout_from_files(desired: &Desired) -> lockout::LockoutReport {
 #[cfg(test)]
 mod tests {
     use crate::config::load_str;
+
+    /// The errors a `sharepoint-settings` block with `body` gets: code and (line, column).
+    fn sharepoint_errors(body: &str) -> Vec<(&'static str, Option<(usize, usize)>)> {
+        let loaded = load_str(
+            "sharing.kdl",
+            &format!("sharepoint-settings {{\n{body}}}\n"),
+        );
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.code, d.line_column()))
+            .collect()
+    }
+
+    #[test]
+    fn onedrive_sharing_wider_than_sharepoint_is_an_error_at_the_onedrive_line() {
+        let errors = sharepoint_errors(
+            "    sharing-capability existingExternalUserSharingOnly\n    one-drive-sharing-capability externalUserSharingOnly\n",
+        );
+        assert_eq!(
+            errors,
+            [(
+                "steward::sharepoint::onedrive-wider-than-sharepoint",
+                Some((3, 5))
+            )]
+        );
+        // As strict or stricter is fine.
+        assert!(
+            sharepoint_errors(
+                "    sharing-capability externalUserSharingOnly\n    one-drive-sharing-capability disabled\n"
+            )
+            .is_empty()
+        );
+        // Against the SharePoint-only level too.
+        let errors = sharepoint_errors(
+            "    core-sharing-capability disabled\n    one-drive-sharing-capability existingExternalUserSharingOnly\n",
+        );
+        assert_eq!(
+            errors[0].0,
+            "steward::sharepoint::onedrive-wider-than-sharepoint"
+        );
+    }
+
+    #[test]
+    fn anyone_link_settings_without_anyone_sharing_are_errors_at_each_setting() {
+        let errors = sharepoint_errors(
+            "    sharing-capability externalUserSharingOnly\n    require-anonymous-links-expire-in-days 30\n    file-anonymous-link-type view\n    folder-anonymous-link-type view\n    default-sharing-link-type anyone\n",
+        );
+        let code = "steward::sharepoint::anyone-links-need-anyone-sharing";
+        assert_eq!(
+            errors,
+            [
+                (code, Some((3, 5))),
+                (code, Some((4, 5))),
+                (code, Some((5, 5))),
+                (code, Some((6, 5))),
+            ]
+        );
+        // With Anyone sharing they hold; "none" and "no expiry" need nothing.
+        assert!(
+            sharepoint_errors(
+                "    sharing-capability externalUserAndGuestSharing\n    require-anonymous-links-expire-in-days 30\n    file-anonymous-link-type view\n"
+            )
+            .is_empty()
+        );
+        assert!(
+            sharepoint_errors(
+                "    sharing-capability disabled\n    require-anonymous-links-expire-in-days 0\n    file-anonymous-link-type none\n"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn sharepoint_day_counts_outside_sharepoints_ranges_are_errors() {
+        for (line, ok) in [
+            ("require-anonymous-links-expire-in-days 731", false),
+            ("require-anonymous-links-expire-in-days -1", false),
+            ("require-anonymous-links-expire-in-days 730", true),
+            ("email-attestation-re-auth-days 0", false),
+            ("email-attestation-re-auth-days 366", false),
+            ("email-attestation-re-auth-days 365", true),
+            ("external-user-expire-in-days 29", false),
+            ("external-user-expire-in-days 731", false),
+            ("external-user-expire-in-days 30", true),
+        ] {
+            let errors = sharepoint_errors(&format!("    {line}\n"));
+            if ok {
+                assert!(errors.is_empty(), "{line}: {errors:?}");
+            } else {
+                // Located at the value.
+                let column = line.find(' ').map(|c| c + 6);
+                assert_eq!(
+                    errors,
+                    [("steward::out-of-range", column.map(|c| (2, c)))],
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sharepoint_settings_are_names_never_enum_integers() {
+        let errors = sharepoint_errors("    default-link-permission 1\n");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            sharepoint_errors(
+                "    default-sharing-link-type specific-people\n    default-link-permission view\n    unmanaged-device-access limited-access\n    limited-access-file-type web-previewable-files\n    restricted-search-mode enabled\n"
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn an_empty_lockout_waiver_is_an_error() {

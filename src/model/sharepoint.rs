@@ -45,7 +45,82 @@ graph_enum!(
     }
 );
 
+graph_enum!(
+    /// The link the sharing dialog offers first (SharePoint's `DefaultSharingLinkType`).
+    DefaultSharingLinkType {
+        /// SharePoint's own default (it behaves as `organization`).
+        None = "none",
+        /// Only the people the user names.
+        SpecificPeople = "specific-people",
+        /// Everyone in the organisation.
+        Organization = "organization",
+        /// Anyone with the link, signed in or not.
+        Anyone = "anyone",
+    }
+);
+
+graph_enum!(
+    /// What a sharing link lets its holder do.
+    LinkPermission {
+        /// Read only.
+        View = "view",
+        /// Read and change.
+        Edit = "edit",
+    }
+);
+
+graph_enum!(
+    /// What an Anyone link to a file or folder lets its holder do.
+    AnyoneLinkPermission {
+        /// Anyone links cannot be made for this item type.
+        None = "none",
+        /// Read only.
+        View = "view",
+        /// Read and change (and upload, for folders).
+        Edit = "edit",
+    }
+);
+
+graph_enum!(
+    /// Access from devices that are neither compliant nor joined (`ConditionalAccessPolicy`).
+    UnmanagedDeviceAccess {
+        /// Full access from any device.
+        FullAccess = "full-access",
+        /// Browser-only access, no download, print or sync.
+        LimitedAccess = "limited-access",
+        /// No access.
+        Block = "block",
+    }
+);
+
+graph_enum!(
+    /// Which files open in the browser under limited access (`LimitedAccessFileType`).
+    LimitedAccessFileType {
+        /// Office files in Office for the web only.
+        OfficeOnlineFilesOnly = "office-online-files-only",
+        /// Office files and other files SharePoint can preview.
+        WebPreviewableFiles = "web-previewable-files",
+        /// Every file type, including those that cannot be previewed.
+        OtherFiles = "other-files",
+    }
+);
+
+graph_enum!(
+    /// Restricted SharePoint Search: whether organisation-wide search (and Copilot) only sees
+    /// the allowed sites and the user's own content.
+    RestrictedSearchMode {
+        /// Search sees every site the user can open.
+        Disabled = "disabled",
+        /// Search sees only the allowed sites, plus what the user owns or was given.
+        Enabled = "enabled",
+    }
+);
+
 /// SharePoint and OneDrive tenant settings. Undeclared settings are left alone.
+///
+/// Settings Graph exposes are read and written through Graph's `/admin/sharepoint/settings`;
+/// the others (from `core-sharing-capability` on) through SharePoint's own admin API. Each
+/// setting has one name here, so a file names it once and a plan shows it once.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SharepointSettings {
@@ -143,6 +218,74 @@ pub struct SharepointSettings {
     /// Default time zone for new sites.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_default_timezone: Option<String>,
+    // SharePoint admin API only (`_api/SPO.Tenant`, written through CSOM).
+    /// External sharing level for SharePoint sites alone, OneDrive excluded
+    /// (`CoreSharingCapability`); no wider than `sharing-capability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_sharing_capability: Option<SharingCapability>,
+    /// External sharing level for OneDrive (`ODBSharingCapability`): may be stricter than
+    /// SharePoint's, never wider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_drive_sharing_capability: Option<SharingCapability>,
+    /// The link the sharing dialog offers first: `specific-people`, `organization`, `anyone`
+    /// or `none` (SharePoint's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_sharing_link_type: Option<DefaultSharingLinkType>,
+    /// The permission new sharing links get first: `view` or `edit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_link_permission: Option<LinkPermission>,
+    /// Days an Anyone link lives: 1–730, or 0 for links that never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 730))]
+    pub require_anonymous_links_expire_in_days: Option<i32>,
+    /// What Anyone links to files allow: `view`, `edit` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_anonymous_link_type: Option<AnyoneLinkPermission>,
+    /// What Anyone links to folders allow: `view`, `edit` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder_anonymous_link_type: Option<AnyoneLinkPermission>,
+    /// Whether guests lose access after `external-user-expire-in-days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_user_expiration_required: Option<bool>,
+    /// Days a guest keeps access to a site (30–730).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 30, max = 730))]
+    pub external_user_expire_in_days: Option<i32>,
+    /// Whether people who signed in with a verification code must enter a new one after
+    /// `email-attestation-re-auth-days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_attestation_required: Option<bool>,
+    /// Days before a verification-code sign-in must be repeated (1–365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 365))]
+    pub email_attestation_re_auth_days: Option<i32>,
+    /// Access from unmanaged devices (`ConditionalAccessPolicy`): `full-access`,
+    /// `limited-access` or `block`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmanaged_device_access: Option<UnmanagedDeviceAccess>,
+    /// Under limited access, which files open in the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited_access_file_type: Option<LimitedAccessFileType>,
+    /// Under limited access, whether files may be edited in the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_editing: Option<bool>,
+    /// Under limited access, whether files the browser cannot show may be downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_downloading_non_web_viewable_files: Option<bool>,
+    /// Whether guests are kept from downloading any file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_download_of_all_files_for_guests: Option<bool>,
+    /// Whether SharePoint and OneDrive process files with sensitivity labels
+    /// (`EnableAIPIntegration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_aip_integration: Option<bool>,
+    /// Whether sites may be restricted to the members of chosen groups (restricted site
+    /// access; needs SharePoint Advanced Management).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_restricted_access_control: Option<bool>,
+    /// Restricted SharePoint Search: `enabled` or `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted_search_mode: Option<RestrictedSearchMode>,
 }
 
 /// Idle session sign-out.
