@@ -49,4 +49,5 @@ mod sandbox_examples;
 mod sandbox_members;
 mod sandbox_v1_shapes;
 mod saved_plan_paths;
+mod sharepoint_sandbox;
 mod tenant_invariant;

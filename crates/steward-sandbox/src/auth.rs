@@ -9,6 +9,8 @@ use super::reply::Reply;
 const EXPIRES_IN: u64 = 3599;
 /// Audience of the tokens the sandbox issues.
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Application id of "Office 365 SharePoint Online", SharePoint's resource.
+pub const SHAREPOINT_APP_ID: &str = "00000003-0000-0ff1-ce00-000000000000";
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -37,6 +39,7 @@ pub enum Area {
     Roles,
     DirectoryObjects,
     Organization,
+    Sites,
 }
 
 /// What an endpoint accepts: any one of `any_of`, and whether app-only tokens may call it.
@@ -109,6 +112,11 @@ fn rule(area: Area, write: bool) -> Rule {
             "Directory.ReadWrite.All",
         ],
         (DirectoryObjects, _) => DIR_READ,
+        (Sites, _) => &[
+            "Sites.Read.All",
+            "Sites.ReadWrite.All",
+            "Sites.FullControl.All",
+        ],
         (Organization, _) => &[
             "Organization.Read.All",
             "Organization.ReadWrite.All",
@@ -218,6 +226,64 @@ pub fn authenticate(
     Ok(Principal::App(roles))
 }
 
+/// Checks a bearer token sent to SharePoint's admin API: its audience must be the admin host
+/// (or SharePoint's application id), and an app-only token obtained with a client secret is
+/// refused, as SharePoint refuses it. `Err` holds SharePoint's reason.
+pub fn sharepoint_principal(
+    header: Option<&str>,
+    accept_tokens: &[String],
+    signing_key: &[u8],
+    audience: &str,
+) -> Result<Principal, String> {
+    let token = header
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or("");
+    if token.is_empty() {
+        return Err("The access token is missing.".into());
+    }
+    if accept_tokens.iter().any(|t| t == token) {
+        return Ok(Principal::Admin);
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[audience, SHAREPOINT_APP_ID]);
+    validation.leeway = 0;
+    let data =
+        jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(signing_key), &validation)
+            .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                "The token is expired.".to_string()
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                format!("Invalid audience Uri; the token must be issued for {audience}.")
+            }
+            _ => "Invalid JWT token.".to_string(),
+        })?;
+    let claims = data.claims;
+    if let Some(scp) = claims.get("scp").and_then(Value::as_str) {
+        return Ok(Principal::Delegated(
+            scp.split_whitespace().map(String::from).collect(),
+        ));
+    }
+    if claims.get("appidacr").and_then(Value::as_str) == Some("1") {
+        return Err("Unsupported app only token.".into());
+    }
+    let roles = claims
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Principal::App(roles))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Token endpoint
 
@@ -245,6 +311,8 @@ fn oauth_error(status: u16, error: &str, code: u32, description: &str) -> Reply 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Handles `POST /{tenant}/oauth2/v2.0/token` (client-credentials grant).
+// Each argument is a separate fact the server holds; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn token_endpoint(
     form: &[(String, String)],
     basic_auth: Option<(String, String)>,
@@ -253,6 +321,7 @@ pub fn token_endpoint(
     clients: &[Value],
     tenant_id: &str,
     signing_key: &[u8],
+    sharepoint_audience: &str,
 ) -> Reply {
     let get = |k: &str| {
         form.iter()
@@ -291,10 +360,18 @@ pub fn token_endpoint(
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
+    // The resource asked for: Graph, or the tenant's SharePoint admin host.
+    let mut audience = GRAPH_AUDIENCE.to_string();
     match get("scope") {
         Some(scope) => {
             let ok = scope.split_whitespace().all(|s| {
                 let s = s.trim_end_matches('/');
+                if s.eq_ignore_ascii_case(&format!("{sharepoint_audience}/.default"))
+                    || s.eq_ignore_ascii_case(&format!("{SHAREPOINT_APP_ID}/.default"))
+                {
+                    audience = sharepoint_audience.to_string();
+                    return true;
+                }
                 s.eq_ignore_ascii_case("https://graph.microsoft.com/.default")
                     || s.eq_ignore_ascii_case("00000003-0000-0000-c000-000000000000/.default")
             });
@@ -333,6 +410,8 @@ pub fn token_endpoint(
         );
     };
     let secret = get("client_secret").map(String::from).or(basic_secret);
+    // How the client proved itself: "1" a secret, "2" a certificate or federated assertion.
+    let acr = if secret.is_some() { "1" } else { "2" };
     if let Some(secret) = secret {
         let registered = client.get("secret").and_then(Value::as_str);
         if registered != Some(secret.as_str()) {
@@ -363,14 +442,21 @@ pub fn token_endpoint(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
+    // A SharePoint token carries the client's SharePoint permissions, not its Graph ones.
+    let roles_key = if audience == GRAPH_AUDIENCE {
+        "roles"
+    } else {
+        "sharepointRoles"
+    };
     let roles: Vec<Value> = client
-        .get("roles")
+        .get(roles_key)
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
-        "aud": GRAPH_AUDIENCE,
+        "aud": audience,
+        "appidacr": acr,
         "iss": format!("https://sts.windows.net/{tenant_id}/"),
         "iat": now,
         "nbf": now,

@@ -11,7 +11,9 @@ mod query;
 mod reply;
 pub mod seed;
 mod server;
+mod sharepoint;
 mod store;
+mod xml;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -29,6 +29,7 @@ pub const STATE_KEYS: &[&str] = &[
     "policies/identitySecurityDefaultsEnforcementPolicy",
     "policies/authorizationPolicy",
     "admin/sharepoint/settings",
+    "spo/tenant",
     "security/labels/retentionLabels",
     "users",
     "groups",
@@ -136,6 +137,11 @@ pub fn empty() -> Map<String, Value> {
         authorization_policy(),
     );
     state.insert("admin/sharepoint/settings".into(), sharepoint_settings());
+    // SharePoint's own settings, out of the box: Anyone links, never expiring, editable.
+    state.insert(
+        crate::sharepoint::SPO_KEY.into(),
+        crate::sharepoint::defaults(),
+    );
     state.insert(RETENTION_LABELS.into(), json!([]));
     state.insert(USERS.into(), json!([]));
     state.insert(GROUPS.into(), json!([]));
@@ -934,8 +940,12 @@ fn sandbox_clients() -> Value {
                     "Application.Read.All",
                     "RoleManagement.Read.Directory",
                     "Directory.Read.All",
-                    "Organization.Read.All"
-                ]
+                    "Organization.Read.All",
+                    "Sites.Read.All"
+                ],
+                // SharePoint's admin API (refused with this client's secret: SharePoint
+                // accepts only certificate or federated app-only sign-in).
+                "sharepointRoles": ["Sites.FullControl.All"]
             },
             {
                 "clientId": READER_CLIENT_ID,
@@ -1107,6 +1117,7 @@ mod tests {
         for key in STATE_KEYS {
             let singleton = key.starts_with("policies/") && *key != AUTH_STRENGTHS
                 || key.starts_with("admin/")
+                || key.starts_with("spo/")
                 || *key == "_sandbox"
                 || *key == GROUP_MEMBERS;
             assert_eq!(state[*key].is_object(), singleton, "{key}");
@@ -1442,7 +1453,13 @@ mod tests {
         let served: BTreeSet<&str> = kinds.iter().map(|(key, _)| *key).collect();
         let unchecked: Vec<&&str> = STATE_KEYS
             .iter()
-            .filter(|k| !served.contains(**k) && **k != GROUP_MEMBERS && **k != "_sandbox")
+            .filter(|k| {
+                !served.contains(**k)
+                    && **k != GROUP_MEMBERS
+                    && **k != "_sandbox"
+                    // SharePoint's own settings are not Graph's.
+                    && **k != crate::sharepoint::SPO_KEY
+            })
             .collect();
         assert!(unchecked.is_empty(), "not checked: {unchecked:?}");
         let mut errors = Vec::new();

@@ -118,6 +118,16 @@ impl App {
         reply
     }
 
+    /// Who calls SharePoint's admin API (whose tokens have the admin host as audience).
+    pub fn sharepoint_principal(
+        &self,
+        header: Option<&str>,
+        audience: &str,
+    ) -> Result<Principal, String> {
+        let key = self.lock().signing_key();
+        super::sharepoint::principal(header, &self.accept_tokens, &key, audience)
+    }
+
     fn principal(&self, header: Option<&str>) -> Result<Principal, Reply> {
         let key = self.lock().signing_key();
         auth::authenticate(header, &self.accept_tokens, &key)
@@ -234,6 +244,10 @@ fn route(
         }
         return token(app, segs[0], headers, body);
     }
+    if super::sharepoint::is_sharepoint_path(path) {
+        let authorization = headers.get("authorization").map(String::as_str);
+        return super::sharepoint::handle(app, method, path, authorization, body);
+    }
     let graph_path = if path == "/v1.0" {
         Some("")
     } else {
@@ -312,9 +326,19 @@ fn token(app: &App, tenant: &str, headers: &HashMap<String, String>, body: &[u8]
         .to_string();
     let clients = store.clients();
     let key = store.signing_key();
+    let sharepoint = super::sharepoint::admin_url(&store);
     drop(store);
     let token_url = format!("{}/{tenant}/oauth2/v2.0/token", app.base_url);
-    auth::token_endpoint(&form, basic, tenant, &token_url, &clients, &tenant_id, &key)
+    auth::token_endpoint(
+        &form,
+        basic,
+        tenant,
+        &token_url,
+        &clients,
+        &tenant_id,
+        &key,
+        &sharepoint,
+    )
 }
 
 fn to_response(reply: Reply, request_id: &str, client_request_id: &str) -> Response<AxumBody> {

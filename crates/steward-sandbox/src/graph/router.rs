@@ -116,6 +116,15 @@ pub fn handle(app: &App, principal: &Principal, req: &Request) -> Reply {
             return strength_lists(app, ctx, &segs[lower.len().min(4)..]);
         }
     }
+    if joined == "sites/root" {
+        if let Some(r) = authorize(principal, Area::Sites, false) {
+            return r;
+        }
+        if req.method != "GET" {
+            return method_not_allowed(req.method);
+        }
+        return crate::sharepoint::site_root(app);
+    }
     for single in SINGLES {
         let parts: Vec<&str> = single.path.split('/').collect();
         if lower.len() >= parts.len() && lower[..parts.len()] == parts[..] {
