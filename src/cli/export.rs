@@ -97,6 +97,9 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
     for (kind, why) in &live.unreadable {
         eprintln!("note: {kind} was not exported: the sign-in cannot read it ({why})");
     }
+    for (kind, why) in &live.partly_unreadable {
+        eprintln!("note: {kind} was exported in part: {why}");
+    }
     let skipped = if live.unreadable.is_empty() {
         String::new()
     } else {

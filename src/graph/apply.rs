@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 use super::kinds::WELL_KNOWN_IDS;
 use super::kinds::write::{self, Ids, WriteRequest};
 use super::read::Live;
+use super::sharepoint::CSOM_PATH;
 use super::{GraphClient, GraphError, GraphRequest, Resolver, TransportKind};
 use crate::model::plan::{Action, Plan, ResourceChange};
 use crate::model::reference::{RefKind, is_guid};
@@ -472,7 +473,21 @@ impl<'a> GraphExecutor<'a> {
                 "changes": change.changes.iter().map(|c| json!({"path": c.path, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
             }))
             .map_err(|e| WriteFailure::Refused(ApplyError::new(format!("{e}; nothing was sent"))))?;
-        let result = self.client.send(graph_request).await;
+        let result = if request.path == CSOM_PATH {
+            // A setting only SharePoint's admin API holds.
+            let properties = request
+                .body
+                .as_ref()
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            match self.client.sharepoint().await {
+                Ok(sharepoint) => sharepoint.write(&properties).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            self.client.send(graph_request).await
+        };
         let (event, status, request_id, error) = match &result {
             Ok(response) => (
                 Event::Succeeded,

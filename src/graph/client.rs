@@ -125,6 +125,8 @@ pub struct GraphRequest {
     pub path: String,
     /// JSON body.
     pub body: Option<Value>,
+    /// A body that is not JSON (content type, text): CSOM's XML.
+    pub text_body: Option<(String, String)>,
     /// Extra headers (e.g. `ConsistencyLevel: eventual`).
     pub headers: Vec<(String, String)>,
     /// Never sent twice on an unknown outcome (a create): a 5xx answer is returned at once, not
@@ -140,6 +142,7 @@ impl GraphRequest {
             method,
             path: path.into(),
             body: None,
+            text_body: None,
             headers: Vec::new(),
             not_repeatable: false,
         }
@@ -163,6 +166,11 @@ impl GraphRequest {
     /// Sets the JSON body.
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+    /// Sets a body that is not JSON, sent with `content_type`.
+    pub fn text(mut self, content_type: impl Into<String>, body: impl Into<String>) -> Self {
+        self.text_body = Some((content_type.into(), body.into()));
         self
     }
     /// Marks the request as one whose unknown outcome must not be retried (see the field of
@@ -191,16 +199,22 @@ pub struct GraphResponse {
 
 pub(crate) struct ClientInner {
     pub(crate) base: Url,
+    // What request paths are relative to: `v1.0/` for Graph, nothing for SharePoint.
+    prefix: &'static str,
     http: reqwest::Client,
     credential: Credential,
     pub(crate) config: ClientConfig,
-    sem: Semaphore,
+    // Shared with the SharePoint client: one limit on requests in flight per run.
+    sem: Arc<Semaphore>,
     // Conditional Access objects allow one request per second per tenant: writes go one at a time.
     ca_writes: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) stats: Arc<Stats>,
-    retries_used: AtomicU32,
+    // Shared with the SharePoint client: one retry budget per run.
+    retries_used: Arc<AtomicU32>,
     // One draw target, so concurrent reads stack their spinners instead of fighting.
     progress: Option<indicatif::MultiProgress>,
+    // How to reach SharePoint's admin API, and the client once it was needed.
+    pub(crate) sharepoint: super::sharepoint::Slot,
 }
 
 /// A Microsoft Graph v1.0 client. Cheap to clone; clones share limits, budget, cache and stats.
@@ -222,35 +236,50 @@ impl GraphClient {
     /// Builds a client; refuses a base URL that is neither https nor loopback http.
     pub fn new(config: ClientConfig, credential: Credential) -> Result<Self, GraphError> {
         let base = validate_endpoint(&config.base_url, "Graph URL")?;
-        let mut builder = reqwest::Client::builder();
-        if is_loopback(&base) {
-            // A local Graph (the sandbox) is reached directly: an HTTP_PROXY would otherwise
-            // see the bearer token in clear text over plain http.
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(15)))
-            // Never follow redirects with the bearer token to somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GraphError::Config {
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let http = http_client(&base, &config)?;
         let stats = Arc::new(Stats::default());
         credential.attach_stats(stats.clone());
         Ok(GraphClient {
             inner: Arc::new(ClientInner {
                 base,
+                prefix: "v1.0/",
                 http,
-                sem: Semaphore::new(config.max_concurrency.max(1)),
+                sem: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
                 credential,
                 progress: config.progress.then(indicatif::MultiProgress::new),
                 config,
                 ca_writes: tokio::sync::Mutex::new(None),
                 stats,
-                retries_used: AtomicU32::new(0),
+                retries_used: Arc::new(AtomicU32::new(0)),
+                sharepoint: Default::default(),
+            }),
+        })
+    }
+
+    /// A client for another API of the same run (SharePoint's admin API at `base`, paths
+    /// relative to it): it shares this client's limit on requests in flight, retry budget,
+    /// statistics and progress display, and signs in with `credential`.
+    pub(crate) fn sibling(&self, base: Url, credential: Credential) -> Result<Self, GraphError> {
+        let inner = &self.inner;
+        let config = ClientConfig {
+            base_url: base.to_string(),
+            ..inner.config.clone()
+        };
+        let http = http_client(&base, &config)?;
+        credential.attach_stats(inner.stats.clone());
+        Ok(GraphClient {
+            inner: Arc::new(ClientInner {
+                base,
+                prefix: "",
+                http,
+                sem: inner.sem.clone(),
+                credential,
+                progress: inner.progress.clone(),
+                config,
+                ca_writes: tokio::sync::Mutex::new(None),
+                stats: inner.stats.clone(),
+                retries_used: inner.retries_used.clone(),
+                sharepoint: Default::default(),
             }),
         })
     }
@@ -509,8 +538,9 @@ impl GraphClient {
             return Ok(url);
         }
         let joined = format!(
-            "{}/v1.0/{}",
+            "{}/{}{}",
             base.as_str().trim_end_matches('/'),
+            self.inner.prefix,
             path.trim_start_matches('/')
         );
         Url::parse(&joined).map_err(|e| GraphError::Config {
@@ -573,6 +603,11 @@ impl GraphClient {
             }
             if let Some(b) = &req.body {
                 rb = rb.json(b);
+            }
+            if let Some((content_type, text)) = &req.text_body {
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                    .body(text.clone());
             }
             let outcome = match rb.send().await {
                 Ok(mut resp) => {
@@ -763,6 +798,26 @@ impl GraphClient {
             None => backoff(policy, attempt),
         })
     }
+}
+
+/// The HTTP client for `base`: no proxy for loopback, no redirects, steward's user agent.
+fn http_client(base: &Url, config: &ClientConfig) -> Result<reqwest::Client, GraphError> {
+    let mut builder = reqwest::Client::builder();
+    if is_loopback(base) {
+        // A local Graph (the sandbox) is reached directly: an HTTP_PROXY would otherwise
+        // see the bearer token in clear text over plain http.
+        builder = builder.no_proxy();
+    }
+    builder
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(15)))
+        // Never follow redirects with the bearer token to somewhere else.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| GraphError::Config {
+            message: format!("cannot build the HTTP client: {e}"),
+        })
 }
 
 /// Waits until `interval` has passed since `last`.

@@ -42,6 +42,16 @@ impl Cloud {
         }
     }
 
+    /// The domains of this cloud's SharePoint hosts (`contoso.sharepoint.com`).
+    pub fn sharepoint_suffixes(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &["sharepoint.com"],
+            Cloud::UsGov => &["sharepoint.us"],
+            Cloud::UsGovDod => &["sharepoint-mil.us"],
+            Cloud::China => &["sharepoint.cn"],
+        }
+    }
+
     /// OAuth scope that asks for a Graph token of this cloud.
     pub fn graph_scope(self) -> String {
         format!("{}/.default", self.graph_url())

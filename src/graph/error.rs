@@ -159,6 +159,13 @@ impl ResolveError {
     }
 }
 
+fn correlation(id: &Option<String>) -> String {
+    match id {
+        Some(id) => format!("; correlation id {id}"),
+        None => String::new(),
+    }
+}
+
 fn referrer(r: &Option<String>) -> String {
     match r {
         Some(o) => format!(" (referenced by {o})"),
@@ -261,6 +268,18 @@ pub enum GraphError {
     /// A name or id did not resolve to exactly one object.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// SharePoint's admin API refused a CSOM request (it answers HTTP 200 with `ErrorInfo`).
+    #[error("POST {path}: SharePoint refused: {message} ({error_type}{})", correlation(.correlation_id))]
+    SharePoint {
+        /// Request path.
+        path: String,
+        /// SharePoint's `ErrorMessage`.
+        message: String,
+        /// SharePoint's `ErrorTypeName`.
+        error_type: String,
+        /// SharePoint's `TraceCorrelationId`, for Microsoft support.
+        correlation_id: Option<String>,
+    },
     /// Graph answered 2xx with something the client cannot use.
     #[error("{method} {path}: unexpected response from Graph: {detail}")]
     InvalidResponse {

@@ -15,6 +15,7 @@ pub mod membership;
 pub mod permissions;
 pub mod read;
 pub mod resolve;
+pub mod sharepoint;
 pub mod stats;
 pub mod tenant;
 

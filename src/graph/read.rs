@@ -86,6 +86,9 @@ pub struct Live {
     pub shared_names: BTreeSet<String>,
     /// Kinds skipped because the sign-in cannot read them, with why (export only).
     pub unreadable: Vec<(Kind, String)>,
+    /// Kinds read only in part because the sign-in cannot read the rest, with why (export
+    /// only): SharePoint's own settings without a SharePoint sign-in.
+    pub partly_unreadable: Vec<(Kind, String)>,
 }
 
 impl Live {
@@ -131,6 +134,12 @@ pub struct ReadOptions {
     /// so that they are written by id (one more round of look-ups; export needs it, plans
     /// compare ids and do not).
     pub check_shared_names: bool,
+    /// Read SharePoint's own settings too (from its admin API), with Graph's SharePoint
+    /// settings: only when the files declare one, or for export.
+    pub sharepoint_admin: bool,
+    /// When the sign-in cannot use SharePoint's admin API, read Graph's half of the SharePoint
+    /// settings and list the rest in [`Live::partly_unreadable`] instead of failing (export).
+    pub sharepoint_optional: bool,
 }
 
 /// The kinds that must be read to read `kinds` (policies need the locations and strengths
@@ -142,7 +151,12 @@ pub fn kinds_to_read(kinds: &BTreeSet<Kind>) -> BTreeSet<Kind> {
     out
 }
 
-async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), GraphError> {
+async fn fetch(
+    client: &GraphClient,
+    kind: Kind,
+    options: ReadOptions,
+    partly: &std::sync::Mutex<Vec<(Kind, String)>>,
+) -> Result<(Kind, Vec<Value>), GraphError> {
     use super::expect::expected;
     let Some(path) = kind.graph_path() else {
         return Ok((kind, Vec::new()));
@@ -163,11 +177,37 @@ async fn fetch(client: &GraphClient, kind: Kind) -> Result<(Kind, Vec<Value>), G
         }
         None => path,
     };
-    let items = match kind.arity() {
+    let mut items = match kind.arity() {
         Arity::Named => client.list_expected(path, &expected).await?,
         _ => vec![client.get_expected(path, &expected).await?],
     };
+    if kind == Kind::SharepointSettings && options.sharepoint_admin {
+        let own = async { client.sharepoint().await?.read_settings().await };
+        match own.await {
+            Ok(own) => {
+                if let Some(Value::Object(graph)) = items.first_mut() {
+                    graph.extend(own);
+                }
+            }
+            // Export takes what the sign-in can read: Graph's half.
+            Err(e) if options.sharepoint_optional && sharepoint_refused(&e) => {
+                if let Ok(mut partly) = partly.lock() {
+                    partly.push((kind, format!("SharePoint's own settings: {e}")));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok((kind, items))
+}
+
+/// True when `error` says this sign-in cannot use SharePoint's admin API.
+fn sharepoint_refused(error: &GraphError) -> bool {
+    match error {
+        GraphError::SignIn { .. } | GraphError::TokenEndpoint { .. } => true,
+        GraphError::Http(e) => matches!(e.status, 401 | 403),
+        _ => false,
+    }
 }
 
 /// True when `error` says the sign-in may not read this (not that Graph failed).
@@ -213,14 +253,18 @@ pub async fn read_tenant_with(
             Ok(())
         }
     };
+    let partly = std::sync::Mutex::new(Vec::new());
     let (fetched, roles) = futures::future::join(
-        futures::future::join_all(wanted.iter().map(|k| fetch(client, *k))),
+        futures::future::join_all(wanted.iter().map(|k| fetch(client, *k, options, &partly))),
         roles,
     )
     .await;
     roles?;
 
-    let mut live = Live::default();
+    let mut live = Live {
+        partly_unreadable: partly.into_inner().unwrap_or_default(),
+        ..Live::default()
+    };
     let mut read: Vec<(Kind, Vec<Value>)> = Vec::new();
     for (kind, result) in wanted.iter().copied().zip(fetched) {
         match result {

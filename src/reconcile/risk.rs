@@ -321,8 +321,98 @@ fn sharing_risks(found: &mut Found<'_>) {
                     "guests may now reshare content".into(),
                 );
             }
-            _ => {}
+            _ => sharepoint_admin_risk(found, f),
         }
+    }
+}
+
+/// The risks of SharePoint's own settings (those outside Graph).
+fn sharepoint_admin_risk(found: &mut Found<'_>, f: &FieldChange) {
+    let path = Some(f.path.as_str());
+    let (before, after) = (text(&f.before), text(&f.after));
+    // How far a default link reaches (SharePoint's "none" behaves as organization).
+    let reach = |v: &str| match v {
+        "specific-people" => 1,
+        "anyone" => 3,
+        _ => 2,
+    };
+    // What an Anyone link allows.
+    let power = |v: &str| match v {
+        "edit" => 2,
+        "view" => 1,
+        _ => 0,
+    };
+    match f.path.as_str() {
+        "core-sharing-capability" | "one-drive-sharing-capability"
+            if breadth(&f.after) > breadth(&f.before) =>
+        {
+            let which = if f.path.starts_with("core") {
+                "SharePoint sites'"
+            } else {
+                "OneDrive's"
+            };
+            found.push(
+                "sharing-widened",
+                path,
+                format!("{which} external sharing widened from {before} to {after}"),
+            );
+        }
+        "default-sharing-link-type" if reach(&after) > reach(&before) => found.push(
+            "sharing-widened",
+            path,
+            format!("the default sharing link widened from {before} to {after}"),
+        ),
+        "default-link-permission" if after == "edit" && before == "view" => found.push(
+            "links-editable",
+            path,
+            "new sharing links now let their holders edit by default".into(),
+        ),
+        "file-anonymous-link-type" | "folder-anonymous-link-type"
+            if power(&after) > power(&before) && after == "edit" =>
+        {
+            found.push(
+                "anyone-links-editable",
+                path,
+                format!(
+                    "Anyone links to {} may now edit",
+                    if f.path.starts_with("file") { "files" } else { "folders" }
+                ),
+            );
+        }
+        "require-anonymous-links-expire-in-days" => {
+            let days = |v: &Value| v.as_i64().unwrap_or(0);
+            let (old, new) = (days(&f.before), days(&f.after));
+            if old > 0 && (new == 0 || new > old) {
+                let lives = if new == 0 {
+                    "never expire".to_string()
+                } else {
+                    format!("live {new} days instead of {old}")
+                };
+                found.push(
+                    "anyone-links-longer-lived",
+                    path,
+                    format!("Anyone links now {lives}"),
+                );
+            }
+        }
+        "external-user-expiration-required" if f.before == Value::Bool(true) && f.after == Value::Bool(false) => {
+            found.push(
+                "guest-expiry-removed",
+                path,
+                "guests no longer lose access to sites after a set time".into(),
+            );
+        }
+        "unmanaged-device-access" if after == "full-access" && !before.is_empty() && before != "null" => found.push(
+            "unmanaged-devices-full-access",
+            path,
+            format!("unmanaged devices given full access (was {before})"),
+        ),
+        "restricted-search-mode" if before == "enabled" && after == "disabled" => found.push(
+            "search-restriction-off",
+            path,
+            "Restricted SharePoint Search turned off: search and Copilot see every site users can open".into(),
+        ),
+        _ => {}
     }
 }
 

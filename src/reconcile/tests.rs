@@ -424,3 +424,60 @@ mod properties {
         }
     }
 }
+
+/// A `sharepoint-settings` configuration from its JSON form.
+fn sharepoint(json: Value) -> Desired {
+    let mut desired = Desired::default();
+    assert!(desired.insert(Kind::SharepointSettings, json).is_ok());
+    desired
+}
+
+#[test]
+fn sharepoints_own_settings_weakened_are_risky_in_apply_and_in_drift() {
+    let strict = sharepoint(json!({
+        "sharingCapability": "externalUserAndGuestSharing",
+        "oneDriveSharingCapability": "existingExternalUserSharingOnly",
+        "defaultSharingLinkType": "specific-people",
+        "defaultLinkPermission": "view",
+        "requireAnonymousLinksExpireInDays": 30,
+        "fileAnonymousLinkType": "view",
+        "folderAnonymousLinkType": "none",
+        "externalUserExpirationRequired": true,
+        "unmanagedDeviceAccess": "block",
+        "restrictedSearchMode": "enabled"
+    }));
+    let loose = sharepoint(json!({
+        "sharingCapability": "externalUserAndGuestSharing",
+        "oneDriveSharingCapability": "externalUserAndGuestSharing",
+        "defaultSharingLinkType": "anyone",
+        "defaultLinkPermission": "edit",
+        "requireAnonymousLinksExpireInDays": 0,
+        "fileAnonymousLinkType": "edit",
+        "folderAnonymousLinkType": "edit",
+        "externalUserExpirationRequired": false,
+        "unmanagedDeviceAccess": "full-access",
+        "restrictedSearchMode": "disabled"
+    }));
+    let expected = [
+        "sharing-widened",
+        "sharing-widened",
+        "links-editable",
+        "anyone-links-longer-lived",
+        "anyone-links-editable",
+        "anyone-links-editable",
+        "guest-expiry-removed",
+        "unmanaged-devices-full-access",
+        "search-restriction-off",
+    ];
+    // Apply would loosen the tenant.
+    let p = plan(&loose, &strict, &LiveIds::new(), &PlanOptions::default()).expect("a plan");
+    let codes: Vec<&str> = p.risks.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, expected);
+    // Someone loosened the tenant the files keep strict.
+    let p = plan(&strict, &loose, &LiveIds::new(), &PlanOptions::default()).expect("a plan");
+    let drift = super::risk::assess(&p.resources, crate::model::plan::Direction::Drift);
+    let codes: Vec<&str> = drift.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, expected);
+    // Tightening is not risky.
+    assert!(p.risks.is_empty(), "{:?}", p.risks);
+}

@@ -40,6 +40,7 @@ pub async fn read_graded(client: &GraphClient) -> Result<Live> {
         skip_forbidden: true,
         // The evidence pack's export names shared names by id, as `export` does.
         check_shared_names: true,
+        ..ReadOptions::default()
     };
     read_tenant_with(client, &resolver, &graded_kinds(), options)
         .await

@@ -174,6 +174,9 @@ pub async fn read(
     let options = ReadOptions {
         skip_forbidden,
         check_shared_names: true,
+        sharepoint_admin: true,
+        // A sign-in that cannot reach SharePoint still exports Graph's half.
+        sharepoint_optional: true,
     };
     read_tenant_with(client, &resolver, kinds, options)
         .await

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::graph::auth::{Authority, DEFAULT_PUBLIC_CLIENT_ID};
+use crate::graph::sharepoint::Setup as SharePointSetup;
 use crate::graph::{AuthMode, ClientConfig, Cloud, Credential, GraphClient, GraphError, Secret};
 
 /// Microsoft Graph connection and sign-in options.
@@ -59,6 +60,17 @@ pub struct GraphArgs {
     #[arg(long, value_enum, value_name = "MODE", env = "STEWARD_AUTH")]
     pub auth: Option<AuthMode>,
 
+    /// SharePoint admin centre URL, e.g. https://contoso-admin.sharepoint.com. Default: found
+    /// from the tenant's root site through Graph. Used only when the files declare SharePoint
+    /// settings Graph does not hold.
+    #[arg(
+        long,
+        env = "STEWARD_SHAREPOINT_ADMIN_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub sharepoint_admin_url: Option<String>,
+
     /// Print Graph request statistics (requests by kind, retries, throttles, wall time) at the end.
     #[arg(long)]
     pub stats: bool,
@@ -105,7 +117,33 @@ impl GraphArgs {
             .clone()
             .unwrap_or_else(|| self.cloud.graph_url().to_string());
         let credential = self.credential(env, interactive)?;
-        GraphClient::new(config, credential)
+        let client = GraphClient::new(config, credential)?;
+        client.set_sharepoint(self.sharepoint_setup(&client, env));
+        Ok(client)
+    }
+
+    /// How `client`'s run reaches SharePoint's admin API: the same sign-in, for the admin
+    /// host's tokens. A ready token (STEWARD_GRAPH_TOKEN) is Graph's only: SharePoint's comes
+    /// from STEWARD_SHAREPOINT_TOKEN, except that a local sandbox accepts the one token for both.
+    fn sharepoint_setup(
+        &self,
+        client: &GraphClient,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> SharePointSetup {
+        let graph = client.credential().clone();
+        let own_token = env("STEWARD_SHAREPOINT_TOKEN").map(Secret::new);
+        let local = crate::graph::cloud::is_loopback(client.base_url());
+        SharePointSetup {
+            admin_url: self.sharepoint_admin_url.clone(),
+            cloud: self.cloud,
+            credential: std::sync::Arc::new(move |admin: &url::Url| {
+                match (graph.mode(), &own_token) {
+                    (AuthMode::Token, Some(token)) => Credential::static_token(token.clone()),
+                    (AuthMode::Token, None) if local => Ok(graph.clone()),
+                    _ => graph.for_resource(admin),
+                }
+            }),
+        }
     }
 
     /// The sign-in mode: --auth, else detected from the environment.

@@ -11,7 +11,8 @@ use super::{Error, Result};
 use crate::config::{self, Diagnostic, Loaded};
 use crate::graph::desired::{DesiredRefError, canonicalise, prefetch};
 use crate::graph::membership;
-use crate::graph::read::{Live, read_tenant};
+use crate::graph::read::{Live, ReadOptions, read_tenant_with};
+use crate::graph::sharepoint::declares_admin_settings;
 use crate::graph::{ClientConfig, Credential, GraphClient, ObjectKind, Resolver, Secret};
 use crate::model::Kind;
 use crate::model::checks::lockout::{self, LockoutInput, LockoutReport};
@@ -70,8 +71,14 @@ impl TargetArgs {
         .await
         .map_err(|e| Error::Sandbox(e.to_string()))?;
         let credential = Credential::static_token(Secret::new(token)).map_err(Error::connect)?;
-        let client = GraphClient::new(ClientConfig::new(running.url()), credential)
+        let client = GraphClient::new(ClientConfig::new(running.url()), credential.clone())
             .map_err(Error::connect)?;
+        // The sandbox serves SharePoint's admin API too, and accepts the same token there.
+        client.set_sharepoint(crate::graph::sharepoint::Setup {
+            admin_url: None,
+            cloud: crate::graph::Cloud::Global,
+            credential: std::sync::Arc::new(move |_| Ok(credential.clone())),
+        });
         Ok(Target {
             client,
             sandbox: Some(running),
@@ -312,7 +319,18 @@ pub async fn compute_reading(
     // The files' names are known before the first request: look them up while the tenant is
     // read, not after.
     // A failed read does not wait for the look-ups' retries.
-    let read = read_tenant(client, &resolver, &kinds);
+    // SharePoint's admin API only when the files declare a setting only it holds.
+    let read_options = ReadOptions {
+        sharepoint_admin: loaded
+            .desired
+            .sharepoint_settings
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_object().map(declares_admin_settings))
+            .unwrap_or(false),
+        ..ReadOptions::default()
+    };
+    let read = read_tenant_with(client, &resolver, &kinds, read_options);
     let lookups = prefetch(&resolver, &loaded.desired);
     futures::pin_mut!(read, lookups);
     let live = match futures::future::select(read, lookups).await {

@@ -50,4 +50,5 @@ mod sandbox_members;
 mod sandbox_v1_shapes;
 mod saved_plan_paths;
 mod sharepoint_sandbox;
+mod sharepoint_workflow;
 mod tenant_invariant;

@@ -1,6 +1,7 @@
 //! Every property the model sends to Graph exists in Graph's v1.0 metadata under that exact
 //! name, so a typo in a model field can never become a silently ignored (or refused) payload.
 
+use steward::graph::sharepoint::is_admin_setting;
 use steward::model::Kind;
 use steward::model::shape::{ObjectShape, Shape};
 use steward_sandbox::csdl::{Schema, full_type_name};
@@ -80,13 +81,33 @@ fn model_property_names_are_graphs() {
         (Kind::SharepointSettings, "sharepointSettings"),
         (Kind::RetentionLabel, "security.retentionLabel"),
     ] {
+        // SharePoint's own settings are checked below.
+        let graph_fields = ObjectShape {
+            fields: kind
+                .shape()
+                .fields
+                .iter()
+                .filter(|f| !is_admin_setting(&f.json))
+                .cloned()
+                .collect(),
+        };
         check(
             meta,
-            kind.shape(),
+            &graph_fields,
             graph_type,
             kind.node_name(),
             &mut problems,
         );
+    }
+    // Each setting has one owner: what SharePoint's admin API holds for steward is nothing
+    // Graph's sharepointSettings holds too.
+    for f in &Kind::SharepointSettings.shape().fields {
+        if is_admin_setting(&f.json) && property(meta, "sharepointSettings", &f.json).is_some() {
+            problems.push(format!(
+                "sharepoint-settings/{}: Graph holds it too; it must be read and written through Graph",
+                f.json
+            ));
+        }
     }
     // Named locations are one model type for Graph's two derived types.
     let location = Kind::NamedLocation.shape();

@@ -29,6 +29,10 @@ use super::stats::Stats;
 /// sign-in when no `--client-id` is given.
 pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
+/// Well-known public client id of "SharePoint Online Management Shell", used for device-code
+/// sign-in to SharePoint's admin API when no `--client-id` is given.
+pub const SHAREPOINT_PUBLIC_CLIENT_ID: &str = "9bc3ab49-b65d-410a-85ad-de819febfddc";
+
 /// Audience GitHub's OIDC token must carry for Entra workload identity federation.
 pub const GITHUB_OIDC_AUDIENCE: &str = "api://AzureADTokenExchange";
 
@@ -148,6 +152,7 @@ impl Authority {
     }
 }
 
+#[derive(Clone)]
 enum Source {
     ClientSecret {
         authority: Authority,
@@ -296,6 +301,86 @@ impl Credential {
                 .and_then(|d| *d)
                 .unwrap_or(true),
         }
+    }
+
+    /// The same sign-in, for tokens of another resource (`resource` is its URL, e.g.
+    /// SharePoint's admin host): certificate, federated and GitHub sign-ins ask for the
+    /// resource's `/.default` scope, azure-cli for the resource, device code signs in again.
+    /// A client secret is refused, as SharePoint refuses its tokens; a ready token is for one
+    /// resource only.
+    pub fn for_resource(&self, resource: &Url) -> Result<Credential, GraphError> {
+        let resource = resource.as_str().trim_end_matches('/').to_string();
+        let scoped = |a: &Authority| Authority {
+            scope: format!("{resource}/.default"),
+            ..a.clone()
+        };
+        let source = match &self.inner.source {
+            Source::ClientSecret { .. } => {
+                return Err(sign_in_error(
+                    AuthMode::Secret,
+                    &format!(
+                        "SharePoint's admin API ({resource}) refuses app-only tokens obtained with a client secret, and the files declare SharePoint settings that only it holds. Sign in with a certificate (--auth certificate, AZURE_CLIENT_CERTIFICATE_PATH) or a federated credential (--auth federated, or --auth github in GitHub Actions) on the same app registration, as docs/sharepoint.md shows"
+                    ),
+                ));
+            }
+            Source::Static { .. } => {
+                return Err(sign_in_error(
+                    AuthMode::Token,
+                    &format!(
+                        "STEWARD_GRAPH_TOKEN is a token for Microsoft Graph; SharePoint's admin API needs one for {resource}: put it in STEWARD_SHAREPOINT_TOKEN"
+                    ),
+                ));
+            }
+            Source::Certificate {
+                authority,
+                client_id,
+                key,
+                x5t,
+            } => Source::Certificate {
+                authority: scoped(authority),
+                client_id: client_id.clone(),
+                key: key.clone(),
+                x5t: x5t.clone(),
+            },
+            Source::FederatedFile {
+                authority,
+                client_id,
+                path,
+            } => Source::FederatedFile {
+                authority: scoped(authority),
+                client_id: client_id.clone(),
+                path: path.clone(),
+            },
+            Source::GitHub {
+                authority,
+                client_id,
+                request_url,
+                request_token,
+            } => Source::GitHub {
+                authority: scoped(authority),
+                client_id: client_id.clone(),
+                request_url: request_url.clone(),
+                request_token: request_token.clone(),
+            },
+            Source::AzureCli { tenant, .. } => Source::AzureCli {
+                graph_url: resource.clone(),
+                tenant: tenant.clone(),
+            },
+            Source::DeviceCode {
+                authority,
+                client_id,
+            } => Source::DeviceCode {
+                authority: scoped(authority),
+                // Graph's command-line tools cannot ask for SharePoint tokens; SharePoint's
+                // management shell can.
+                client_id: if client_id == DEFAULT_PUBLIC_CLIENT_ID {
+                    SHAREPOINT_PUBLIC_CLIENT_ID.to_string()
+                } else {
+                    client_id.clone()
+                },
+            },
+        };
+        Self::from_source(source)
     }
 
     pub(crate) fn attach_stats(&self, stats: Arc<Stats>) {

@@ -74,6 +74,8 @@ pub fn repo() -> PathBuf {
 pub const SIGN_IN_VARIABLES: &[&str] = &[
     "STEWARD_GRAPH_URL",
     "STEWARD_GRAPH_TOKEN",
+    "STEWARD_SHAREPOINT_TOKEN",
+    "STEWARD_SHAREPOINT_ADMIN_URL",
     "STEWARD_LOGIN_URL",
     "STEWARD_AUTH",
     "AZURE_TENANT_ID",
