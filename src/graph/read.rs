@@ -137,6 +137,9 @@ pub struct ReadOptions {
     /// Read SharePoint's own settings too (from its admin API), with Graph's SharePoint
     /// settings: only when the files declare one, or for export.
     pub sharepoint_admin: bool,
+    /// With `sharepoint_admin`, read the Restricted SharePoint Search mode too (a CSOM call of
+    /// its own): when the files declare it, or for export.
+    pub sharepoint_search: bool,
     /// When the sign-in cannot use SharePoint's admin API, read Graph's half of the SharePoint
     /// settings and list the rest in [`Live::partly_unreadable`] instead of failing (export).
     pub sharepoint_optional: bool,
@@ -182,11 +185,18 @@ async fn fetch(
         _ => vec![client.get_expected(path, &expected).await?],
     };
     if kind == Kind::SharepointSettings && options.sharepoint_admin {
-        let own = async { client.sharepoint().await?.read_settings().await };
+        let own = async {
+            client
+                .sharepoint()
+                .await?
+                .read_settings(options.sharepoint_search)
+                .await
+        };
         match own.await {
             Ok(own) => {
                 if let Some(Value::Object(graph)) = items.first_mut() {
                     graph.extend(own);
+                    super::sharepoint::effective(graph);
                 }
             }
             // Export takes what the sign-in can read: Graph's half.

@@ -166,8 +166,10 @@ impl SharePointClient {
         &self.admin_url
     }
 
-    /// SharePoint's own settings, in the model's names and values (only those it knows).
-    pub async fn read_settings(&self) -> Result<Map<String, Value>, GraphError> {
+    /// SharePoint's own settings, in the model's names and values (only those it knows);
+    /// `search` reads the Restricted SharePoint Search mode too (one more request, a CSOM
+    /// method call).
+    pub async fn read_settings(&self, search: bool) -> Result<Map<String, Value>, GraphError> {
         let resp = self
             .client
             .send(GraphRequest::get(TENANT_PATH).header("Accept", "application/json;odata=verbose"))
@@ -187,11 +189,13 @@ impl SharePointClient {
                     .into(),
             })?;
         let mut wire = tenant.clone();
-        let answer = self
-            .process(&[Action::Call("GetSPORestrictedSearchMode", None)])
-            .await?;
-        if let Some(mode) = answer.first() {
-            wire.insert(SEARCH_MODE.into(), mode.clone());
+        if search {
+            let (answer, _) = self
+                .process(&[Action::Call("GetSPORestrictedSearchMode", None)])
+                .await?;
+            if let Some(mode) = answer.first() {
+                wire.insert(SEARCH_MODE.into(), mode.clone());
+            }
         }
         Ok(from_wire(&wire))
     }
@@ -212,17 +216,21 @@ impl SharePointClient {
                 }
             })
             .collect();
-        self.process(&actions).await?;
+        let (_, request_id) = self.process(&actions).await?;
         Ok(GraphResponse {
             status: 200,
             body: None,
-            request_id: None,
+            request_id,
         })
     }
 
-    /// Posts one CSOM request; the results of the actions that return one, in order. CSOM
+    /// Posts one CSOM request; the results of the actions that return one, in order, and the
+    /// answer's request id (SharePoint's correlation id when no header carries one). CSOM
     /// answers failures with HTTP 200 and `ErrorInfo` in the answer's first element.
-    async fn process(&self, actions: &[Action<'_>]) -> Result<Vec<Value>, GraphError> {
+    async fn process(
+        &self,
+        actions: &[Action<'_>],
+    ) -> Result<(Vec<Value>, Option<String>), GraphError> {
         let body = csom_request(actions);
         let resp = self
             .client
@@ -263,8 +271,16 @@ impl SharePointClient {
                     .map(str::to_string),
             });
         }
+        let request_id = resp.request_id.clone().or_else(|| {
+            items
+                .first()
+                .and_then(|h| h.get("TraceCorrelationId"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
         // After the header: pairs of action id and result.
-        Ok(items.iter().skip(1).skip(1).step_by(2).cloned().collect())
+        let results = items.iter().skip(1).skip(1).step_by(2).cloned().collect();
+        Ok((results, request_id))
     }
 }
 
@@ -498,6 +514,59 @@ pub fn to_wire(field: &str, value: &Value) -> Option<(&'static str, Value)> {
     Some((wire, out))
 }
 
+/// SharePoint's own settings as they take effect, given Graph's `sharingCapability` in the same
+/// object: a OneDrive or SharePoint-sites level wider than the organisation's acts as the
+/// organisation's, and the Anyone-link settings SharePoint keeps while Anyone links are off
+/// (and ignores) are left out. So what is read, and exported, is always a valid declaration.
+pub fn effective(settings: &mut Map<String, Value>) {
+    let Some(level) = settings
+        .get("sharingCapability")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let breadth = |v: &str| match v {
+        "disabled" => 0,
+        "existingExternalUserSharingOnly" => 1,
+        "externalUserSharingOnly" => 2,
+        _ => 3,
+    };
+    for key in ["coreSharingCapability", "oneDriveSharingCapability"] {
+        let wider = settings
+            .get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|v| breadth(v) > breadth(&level));
+        if wider {
+            settings.insert(key.to_string(), json!(level));
+        }
+    }
+    // OneDrive no wider than SharePoint's sites either.
+    if let Some(core) = settings
+        .get("coreSharingCapability")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        && settings
+            .get("oneDriveSharingCapability")
+            .and_then(Value::as_str)
+            .is_some_and(|od| breadth(od) > breadth(&core))
+    {
+        settings.insert("oneDriveSharingCapability".into(), json!(core));
+    }
+    if level != "externalUserAndGuestSharing" {
+        for key in [
+            "requireAnonymousLinksExpireInDays",
+            "fileAnonymousLinkType",
+            "folderAnonymousLinkType",
+        ] {
+            settings.remove(key);
+        }
+        if settings.get("defaultSharingLinkType") == Some(&json!("anyone")) {
+            settings.remove("defaultSharingLinkType");
+        }
+    }
+}
+
 /// Where a setting comes in the write order.
 pub fn write_rank(field: &str) -> usize {
     SETTINGS
@@ -588,6 +657,46 @@ mod tests {
         // Settings Graph owns are never SharePoint's.
         assert_eq!(to_wire("sharingCapability", &json!("disabled")), None);
         assert!(!is_admin_setting("isResharingByExternalUsersEnabled"));
+    }
+
+    #[test]
+    fn what_is_read_is_what_takes_effect_so_it_always_validates() {
+        let mut read = json!({
+            "sharingCapability": "existingExternalUserSharingOnly",
+            "coreSharingCapability": "externalUserAndGuestSharing",
+            "oneDriveSharingCapability": "externalUserSharingOnly",
+            "defaultSharingLinkType": "anyone",
+            "requireAnonymousLinksExpireInDays": 0,
+            "fileAnonymousLinkType": "edit",
+            "folderAnonymousLinkType": "edit",
+            "defaultLinkPermission": "edit"
+        });
+        if let Some(map) = read.as_object_mut() {
+            effective(map);
+        }
+        assert_eq!(
+            read,
+            json!({
+                "sharingCapability": "existingExternalUserSharingOnly",
+                "coreSharingCapability": "existingExternalUserSharingOnly",
+                "oneDriveSharingCapability": "existingExternalUserSharingOnly",
+                "defaultLinkPermission": "edit"
+            })
+        );
+        let settings: crate::model::SharepointSettings =
+            serde_json::from_value(read).unwrap_or_default();
+        assert!(crate::model::Resource::checks(&settings).is_empty());
+        // With Anyone sharing, the Anyone-link settings are kept as they are.
+        let mut anyone = json!({
+            "sharingCapability": "externalUserAndGuestSharing",
+            "fileAnonymousLinkType": "edit",
+            "defaultSharingLinkType": "anyone"
+        });
+        let before = anyone.clone();
+        if let Some(map) = anyone.as_object_mut() {
+            effective(map);
+        }
+        assert_eq!(anyone, before);
     }
 
     #[test]

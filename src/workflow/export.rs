@@ -175,6 +175,7 @@ pub async fn read(
         skip_forbidden,
         check_shared_names: true,
         sharepoint_admin: true,
+        sharepoint_search: true,
         // A sign-in that cannot reach SharePoint still exports Graph's half.
         sharepoint_optional: true,
     };

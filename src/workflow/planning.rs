@@ -320,14 +320,16 @@ pub async fn compute_reading(
     // read, not after.
     // A failed read does not wait for the look-ups' retries.
     // SharePoint's admin API only when the files declare a setting only it holds.
+    let sharepoint = loaded
+        .desired
+        .sharepoint_settings
+        .as_ref()
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
     let read_options = ReadOptions {
-        sharepoint_admin: loaded
-            .desired
-            .sharepoint_settings
-            .as_ref()
-            .and_then(|s| serde_json::to_value(s).ok())
-            .and_then(|v| v.as_object().map(declares_admin_settings))
-            .unwrap_or(false),
+        sharepoint_admin: declares_admin_settings(&sharepoint),
+        sharepoint_search: sharepoint.contains_key("restrictedSearchMode"),
         ..ReadOptions::default()
     };
     let read = read_tenant_with(client, &resolver, &kinds, read_options);
