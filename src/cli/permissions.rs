@@ -52,10 +52,33 @@ pub struct PermissionsReport {
     pub delegated_write: Vec<String>,
     /// Kinds an app-only sign-in cannot manage.
     pub needs_signed_in_admin: Vec<String>,
+    /// What SharePoint's admin API needs, when the files declare SharePoint settings Graph
+    /// does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sharepoint_admin: Option<SharePointPermissions>,
 }
 
-/// Builds the report for the kinds declared.
-pub fn report(declared: &BTreeSet<Kind>) -> PermissionsReport {
+/// What SharePoint's admin API needs (it is not Graph: its permissions are granted on the
+/// "Office 365 SharePoint Online" API of the app registration).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SharePointPermissions {
+    /// The API the permission is granted on.
+    pub api: &'static str,
+    /// Application permission (app-only: certificate or federated credential only).
+    pub application: Vec<&'static str>,
+    /// The role a signed-in admin needs.
+    pub admin_role: &'static str,
+    /// The Graph permission that finds the admin host (`sites/root`); not needed with
+    /// `--sharepoint-admin-url`. Included in the Graph lists above.
+    pub discovery: Vec<&'static str>,
+}
+
+/// Graph's permission to read `sites/root`, which names the SharePoint admin host.
+const SITES_READ: &str = "Sites.Read.All";
+
+/// Builds the report for the kinds declared; `sharepoint_admin` when the files declare
+/// SharePoint settings only SharePoint's admin API holds.
+pub fn report(declared: &BTreeSet<Kind>, sharepoint_admin: bool) -> PermissionsReport {
     let kinds: Vec<KindPermissions> = declared
         .iter()
         .filter_map(|k| permissions::for_kind(*k))
@@ -72,15 +95,16 @@ pub fn report(declared: &BTreeSet<Kind>) -> PermissionsReport {
             set.extend(extra.iter().map(|s| s.to_string()));
             set.into_iter().collect()
         };
-    let application_read = collect(&|k| k.application_read.clone(), &[]);
-    let delegated_read = collect(&|k| k.delegated_read.clone(), &[]);
+    let discovery: &[&str] = if sharepoint_admin { &[SITES_READ] } else { &[] };
+    let application_read = collect(&|k| k.application_read.clone(), discovery);
+    let delegated_read = collect(&|k| k.delegated_read.clone(), discovery);
     let application_write = collect(
         &|k| [k.application_read.clone(), k.application_write.clone()].concat(),
-        &[],
+        discovery,
     );
     let delegated_write = collect(
         &|k| [k.delegated_read.clone(), k.delegated_write.clone()].concat(),
-        &[],
+        discovery,
     );
     PermissionsReport {
         format_version: 1,
@@ -94,6 +118,12 @@ pub fn report(declared: &BTreeSet<Kind>) -> PermissionsReport {
         application_write,
         delegated_read,
         delegated_write,
+        sharepoint_admin: sharepoint_admin.then(|| SharePointPermissions {
+            api: "Office 365 SharePoint Online",
+            application: vec!["Sites.FullControl.All"],
+            admin_role: "SharePoint Administrator",
+            discovery: vec![SITES_READ],
+        }),
     }
 }
 
@@ -109,7 +139,17 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
     if !loaded.desired.prune.is_empty() {
         declared.extend(loaded.desired.prune.iter().map(|p| Kind::from(p.kind)));
     }
-    let report = report(&declared);
+    let sharepoint_admin = loaded
+        .desired
+        .sharepoint_settings
+        .as_ref()
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| {
+            v.as_object()
+                .map(crate::graph::sharepoint::declares_admin_settings)
+        })
+        .unwrap_or(false);
+    let report = report(&declared, sharepoint_admin);
     if args.format == Format::Json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CommandError::internal(format!("cannot print the report: {e}")))?;
@@ -171,6 +211,23 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
             report.needs_signed_in_admin.join(", ")
         );
         println!("Sign in with --auth azure-cli or --auth device-code for runs that touch it.");
+    }
+    if let Some(sp) = &report.sharepoint_admin {
+        println!();
+        println!("SharePoint's admin API (for the SharePoint settings Graph does not hold):");
+        println!(
+            "  application:  {} on the \"{}\" API, signing in with a certificate or a federated",
+            sp.application.join(", "),
+            sp.api
+        );
+        println!(
+            "                credential (SharePoint refuses app-only tokens from a client secret)"
+        );
+        println!("  signed-in:    the {} role", sp.admin_role);
+        println!(
+            "  Graph's {} finds the admin host; --sharepoint-admin-url makes it unnecessary.",
+            sp.discovery.join(", ")
+        );
     }
     Ok(Done::Clean)
 }

@@ -86,11 +86,20 @@ async fn the_pack_applies_and_the_tenant_converges() {
             "each outcome follows its own start: {outcome}"
         );
     }
-    // 7 creates, CA002's PATCH, the authorization and SharePoint PATCHes, and the methods
-    // policy (its own PATCH plus one per changed method: fido2, authenticator, sms, email,
-    // TAP).
-    assert_eq!(started.len(), 16, "{journal}");
-    assert_eq!(outcomes.len(), 16, "{journal}");
+    // 7 creates, CA002's PATCH, the authorization and SharePoint PATCHes, the methods policy
+    // (its own PATCH plus one per changed method: fido2, authenticator, sms, email, TAP), and
+    // one CSOM write per changed SharePoint setting outside Graph (OneDrive's sharing, the
+    // default link and its permission, verification-code re-authentication).
+    assert_eq!(started.len(), 20, "{journal}");
+    assert_eq!(outcomes.len(), 20, "{journal}");
+    assert_eq!(
+        started
+            .iter()
+            .filter(|l| l["path"] == "_vti_bin/client.svc/ProcessQuery")
+            .count(),
+        4,
+        "{journal}"
+    );
     sandbox.shutdown().await;
 }
 

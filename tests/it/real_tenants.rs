@@ -575,7 +575,9 @@ async fn an_app_only_export_skips_what_it_cannot_read_unless_asked_for() {
     assert_eq!(asked.code, 1, "{}", asked.stdout);
     assert!(!scratch.path().join("asked").exists());
 
-    // The shipped pack plans with the app-only sign-in the README sets up.
+    // The shipped pack declares SharePoint settings only SharePoint's admin API holds, which
+    // refuses a client secret: the run says so and names what to use instead (the README's
+    // GitHub federated sign-in, or a certificate).
     let pack = common::repo().join("policies");
     let planned = common::steward_async(
         scratch.path(),
@@ -583,7 +585,12 @@ async fn an_app_only_export_skips_what_it_cannot_read_unless_asked_for() {
         &env,
     )
     .await;
-    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert_eq!(planned.code, 1, "{}", planned.stderr);
+    assert!(
+        common::flat(&planned.stderr).contains("Sign in with a certificate (--auth certificate"),
+        "{}",
+        planned.stderr
+    );
     sandbox.shutdown().await;
 }
 
