@@ -319,3 +319,110 @@ async fn a_certificate_signs_in_to_sharepoint_for_the_admin_hosts_audience() {
     );
     sandbox.shutdown().await;
 }
+
+/// Sets SharePoint settings as an admin would in the admin centre (CSOM, wire values).
+async fn set_in_portal(url: &str, properties: &[(&str, &str, &str)]) {
+    let actions: String = properties
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty, value))| {
+            format!(
+                "<SetProperty Id=\"{}\" ObjectPathId=\"1\" Name=\"{name}\"><Parameter Type=\"{ty}\">{value}</Parameter></SetProperty>",
+                10 + i
+            )
+        })
+        .collect();
+    let body = format!(
+        "<Request xmlns=\"http://schemas.microsoft.com/sharepoint/clientquery/2009\"><Actions>{actions}</Actions><ObjectPaths><Constructor Id=\"1\" TypeId=\"{{268004ae-ef6b-4e9b-8425-127220d84719}}\" /></ObjectPaths></Request>"
+    );
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{url}/_vti_bin/client.svc/ProcessQuery"))
+        .bearer_auth(common::TOKEN)
+        .body(body)
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(answer[0]["ErrorInfo"], Value::Null, "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_loosened_in_the_admin_centre_is_risky_drift_and_makes_a_saved_plan_stale() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    scratch.write("sharing/sharepoint.kdl", SHARING);
+    let applied = run(
+        scratch.path(),
+        &["apply", "sharing", "--auto-approve"],
+        &url,
+    )
+    .await;
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let saved = run(
+        scratch.path(),
+        &["plan", "sharing", "--out", "plan.json"],
+        &url,
+    )
+    .await;
+    assert_eq!(saved.code, 0, "{}{}", saved.stdout, saved.stderr);
+
+    set_in_portal(
+        &url,
+        &[
+            ("RequireAnonymousLinksExpireInDays", "Int32", "0"),
+            ("FileAnonymousLinkType", "Int32", "2"),
+            ("ConditionalAccessPolicy", "Int32", "0"),
+        ],
+    )
+    .await;
+    let drift = run(
+        scratch.path(),
+        &["drift", "sharing", "--format", "json"],
+        &url,
+    )
+    .await;
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    let report: Value = serde_json::from_str(&drift.stdout).unwrap_or_default();
+    let risks: Vec<(String, String)> = report["risks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap_or("").to_string(),
+                r["path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        risks,
+        [
+            (
+                "anyone-links-longer-lived".to_string(),
+                "require-anonymous-links-expire-in-days".to_string()
+            ),
+            (
+                "anyone-links-editable".to_string(),
+                "file-anonymous-link-type".to_string()
+            ),
+        ]
+    );
+
+    // The plan saved before the change no longer describes the tenant.
+    let refused = run(
+        scratch.path(),
+        &["apply", "sharing", "--plan", "plan.json"],
+        &url,
+    )
+    .await;
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("run `steward plan --out` again"),
+        "{}",
+        refused.stderr
+    );
+    sandbox.shutdown().await;
+}

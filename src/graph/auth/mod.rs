@@ -602,3 +602,79 @@ fn transport_sign_in(mode: AuthMode, url: &Url, e: &reqwest::Error) -> GraphErro
     };
     sign_in_error(mode, &format!("sign-in host {host} {what}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn authority() -> Authority {
+        Authority::new(
+            "https://login.microsoftonline.com",
+            "contoso.onmicrosoft.com",
+            "https://graph.microsoft.com",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn admin() -> Url {
+        Url::parse("https://contoso-admin.sharepoint.com").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_client_secret_is_refused_for_sharepoint_naming_the_alternatives() {
+        let secret = Credential::client_secret(authority(), "app", Secret::new("s3cret"));
+        let err = secret
+            .and_then(|c| c.for_resource(&admin()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.starts_with("sign-in (secret) failed: SharePoint's admin API (https://contoso-admin.sharepoint.com) refuses app-only tokens obtained with a client secret"), "{err}");
+        assert!(
+            err.contains("--auth certificate") && err.contains("--auth federated"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_ready_graph_token_is_not_sent_to_sharepoint() {
+        let token = Credential::static_token(Secret::new("graph-token"));
+        let err = token
+            .and_then(|c| c.for_resource(&admin()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("STEWARD_SHAREPOINT_TOKEN"), "{err}");
+        assert!(!err.contains("graph-token"));
+    }
+
+    #[test]
+    fn other_sign_ins_ask_for_the_admin_hosts_scope() {
+        let federated =
+            Credential::federated_token_file(authority(), "app", PathBuf::from("/nonexistent"))
+                .and_then(|c| c.for_resource(&admin()));
+        match federated.as_ref().map(|c| &c.inner.source) {
+            Ok(Source::FederatedFile { authority, .. }) => assert_eq!(
+                authority.scope(),
+                "https://contoso-admin.sharepoint.com/.default"
+            ),
+            _ => panic!("a federated credential for SharePoint"),
+        }
+        let device = Credential::device_code(authority(), DEFAULT_PUBLIC_CLIENT_ID, true)
+            .and_then(|c| c.for_resource(&admin()));
+        match device.as_ref().map(|c| &c.inner.source) {
+            Ok(Source::DeviceCode { client_id, .. }) => {
+                assert_eq!(client_id, SHAREPOINT_PUBLIC_CLIENT_ID)
+            }
+            _ => panic!("a device-code credential for SharePoint"),
+        }
+        let cli = Credential::azure_cli("https://graph.microsoft.com", None)
+            .and_then(|c| c.for_resource(&admin()));
+        match cli.as_ref().map(|c| &c.inner.source) {
+            Ok(Source::AzureCli { graph_url, .. }) => {
+                assert_eq!(graph_url, "https://contoso-admin.sharepoint.com")
+            }
+            _ => panic!("an azure-cli credential for SharePoint"),
+        }
+    }
+}
