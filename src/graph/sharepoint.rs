@@ -26,6 +26,8 @@ const TENANT_PATH: &str = "_api/SPO.Tenant";
 const TENANT_TYPE_ID: &str = "{268004ae-ef6b-4e9b-8425-127220d84719}";
 /// The pseudo-property for Restricted SharePoint Search, which CSOM sets through a method.
 const SEARCH_MODE: &str = "RestrictedSearchMode";
+/// The pseudo-property for its allowed sites, which CSOM changes through methods.
+const ALLOWED_SITES: &str = "RestrictedSearchAllowedList";
 
 /// Makes the credential for SharePoint's admin host (the token's audience), from the run's
 /// sign-in.
@@ -191,10 +193,16 @@ impl SharePointClient {
         let mut wire = tenant.clone();
         if search {
             let (answer, _) = self
-                .process(&[Action::Call("GetSPORestrictedSearchMode", None)])
+                .process(&[
+                    Action::Call("GetSPORestrictedSearchMode", None),
+                    Action::Call("GetSPORestrictedSearchAllowedList", None),
+                ])
                 .await?;
             if let Some(mode) = answer.first() {
                 wire.insert(SEARCH_MODE.into(), mode.clone());
+            }
+            if let Some(sites) = answer.get(1) {
+                wire.insert(ALLOWED_SITES.into(), sites.clone());
             }
         }
         Ok(from_wire(&wire))
@@ -206,16 +214,50 @@ impl SharePointClient {
         &self,
         properties: &Map<String, Value>,
     ) -> Result<GraphResponse, GraphError> {
-        let actions: Vec<Action> = properties
-            .iter()
-            .map(|(name, value)| {
-                if name == SEARCH_MODE {
-                    Action::Call("SetSPORestrictedSearchMode", Some(value.clone()))
-                } else {
-                    Action::Set(name.as_str(), value.clone())
+        let mut actions: Vec<Action> = Vec::new();
+        for (name, value) in properties {
+            match name.as_str() {
+                SEARCH_MODE => actions.push(Action::Call(
+                    "SetSPORestrictedSearchMode",
+                    Some(value.clone()),
+                )),
+                ALLOWED_SITES => {
+                    // The list changes by additions and removals: what is there now decides.
+                    let (now, _) = self
+                        .process(&[Action::Call("GetSPORestrictedSearchAllowedList", None)])
+                        .await?;
+                    let have = site_list(now.first().unwrap_or(&Value::Null));
+                    let want = site_list(value);
+                    let missing = |from: &[String], of: &[String]| -> Vec<Value> {
+                        from.iter()
+                            .filter(|s| !of.iter().any(|o| o.eq_ignore_ascii_case(s)))
+                            .map(|s| json!(s))
+                            .collect()
+                    };
+                    let (add, remove) = (missing(&want, &have), missing(&have, &want));
+                    if !remove.is_empty() {
+                        actions.push(Action::Call(
+                            "RemoveSPORestrictedSearchAllowedList",
+                            Some(Value::Array(remove)),
+                        ));
+                    }
+                    if !add.is_empty() {
+                        actions.push(Action::Call(
+                            "AddSPORestrictedSearchAllowedList",
+                            Some(Value::Array(add)),
+                        ));
+                    }
                 }
-            })
-            .collect();
+                _ => actions.push(Action::Set(name.as_str(), value.clone())),
+            }
+        }
+        if actions.is_empty() {
+            return Ok(GraphResponse {
+                status: 200,
+                body: None,
+                request_id: None,
+            });
+        }
         let (_, request_id) = self.process(&actions).await?;
         Ok(GraphResponse {
             status: 200,
@@ -299,7 +341,31 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A list of site URLs as CSOM or verbose OData gives it.
+fn site_list(value: &Value) -> Vec<String> {
+    let items = value
+        .get("results")
+        .and_then(Value::as_array)
+        .or_else(|| value.as_array());
+    items
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
 fn parameter(value: &Value) -> String {
+    if let Value::Array(items) = value {
+        let objects: String = items
+            .iter()
+            .map(|i| {
+                let text = i.as_str().map_or_else(|| i.to_string(), str::to_string);
+                format!("<Object Type=\"String\">{}</Object>", escape(&text))
+            })
+            .collect();
+        return format!("<Parameter Type=\"Array\">{objects}</Parameter>");
+    }
     let (ty, text) = match value {
         Value::Bool(b) => ("Boolean", b.to_string()),
         Value::Number(n) => ("Int32", n.to_string()),
@@ -351,6 +417,8 @@ enum Codec {
     Expiry,
     /// Names ⇄ integers; writing takes a name's first entry, reading an integer's first.
     Enum(&'static [(&'static str, i64)]),
+    /// A list of strings.
+    List,
 }
 
 const SHARING: &[(&str, i64)] = &[
@@ -461,6 +529,7 @@ const SETTINGS: &[(&str, &str, Codec)] = &[
         SEARCH_MODE,
         Codec::Enum(&[("disabled", 0), ("enabled", 1)]),
     ),
+    ("restrictedSearchAllowedSites", ALLOWED_SITES, Codec::List),
 ];
 
 /// True when `field` (a model name of `sharepoint-settings`) lives in SharePoint's admin API.
@@ -491,6 +560,7 @@ pub fn from_wire(tenant: &Map<String, Value>) -> Map<String, Value> {
             Codec::Enum(table) => int
                 .and_then(|i| table.iter().find(|(_, n)| *n == i))
                 .map(|(name, _)| json!(name)),
+            Codec::List => Some(json!(site_list(v))),
         };
         if let Some(value) = value {
             out.insert((*model).to_string(), value);
@@ -510,6 +580,7 @@ pub fn to_wire(field: &str, value: &Value) -> Option<(&'static str, Value)> {
             let name = value.as_str()?;
             json!(table.iter().find(|(n, _)| *n == name)?.1)
         }
+        Codec::List => Value::Array(value.as_array()?.clone()),
     };
     Some((wire, out))
 }

@@ -365,6 +365,25 @@ pub fn sharepoint_settings(settings: &SharepointSettings) -> Vec<Finding> {
     }
     sharing_levels(settings, &mut out);
     anyone_links(settings, &mut out);
+    for (i, site) in settings
+        .restricted_search_allowed_sites
+        .iter()
+        .flatten()
+        .enumerate()
+    {
+        let host = url::Url::parse(site)
+            .ok()
+            .filter(|u| u.scheme() == "https")
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        if !host.is_some_and(|h| h.contains(".sharepoint")) {
+            out.push(error(
+                "steward::sharepoint::not-a-site-url",
+                &format!("/restrictedSearchAllowedSites/{i}"),
+                format!("{site:?} is not a SharePoint site URL"),
+                "write the site's address as the browser shows it: \"https://contoso.sharepoint.com/sites/HR\"",
+            ));
+        }
+    }
     out
 }
 
@@ -602,6 +621,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn restricted_search_allowed_sites_must_be_sharepoint_site_urls() {
+        let errors = sharepoint_errors(
+            "    restricted-search-allowed-sites \"https://contoso.sharepoint.com/sites/HR\" \"HR\" \"http://contoso.sharepoint.com/sites/IT\"\n",
+        );
+        let codes: Vec<&str> = errors.iter().map(|e| e.0).collect();
+        assert_eq!(
+            codes,
+            [
+                "steward::sharepoint::not-a-site-url",
+                "steward::sharepoint::not-a-site-url"
+            ]
+        );
     }
 
     #[test]

@@ -286,6 +286,11 @@ pub struct SharepointSettings {
     /// Restricted SharePoint Search: `enabled` or `disabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted_search_mode: Option<RestrictedSearchMode>,
+    /// The sites organisation-wide search (and Copilot) still sees under Restricted SharePoint
+    /// Search, by URL (at most 100). The list is owned whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 100))]
+    pub restricted_search_allowed_sites: Option<Vec<String>>,
 }
 
 /// Idle session sign-out.

@@ -329,7 +329,8 @@ pub async fn compute_reading(
         .unwrap_or_default();
     let read_options = ReadOptions {
         sharepoint_admin: declares_admin_settings(&sharepoint),
-        sharepoint_search: sharepoint.contains_key("restrictedSearchMode"),
+        sharepoint_search: sharepoint.contains_key("restrictedSearchMode")
+            || sharepoint.contains_key("restrictedSearchAllowedSites"),
         ..ReadOptions::default()
     };
     let read = read_tenant_with(client, &resolver, &kinds, read_options);

@@ -240,6 +240,40 @@ async fn restricted_search_mode_is_read_and_set_through_its_methods() {
     assert_eq!(answer[0]["ErrorInfo"], Value::Null);
     let answer = json_of(process(&sb, ADMIN, get).await).await;
     assert_eq!(answer[2], 1);
+    // The allowed sites change by additions and removals.
+    let list = |method: &str, sites: &[&str]| {
+        let objects: String = sites
+            .iter()
+            .map(|s| format!("<Object Type=\"String\">{s}</Object>"))
+            .collect();
+        request(&format!(
+            "<Method Name=\"{method}\" Id=\"9\" ObjectPathId=\"3\"><Parameters><Parameter Type=\"Array\">{objects}</Parameter></Parameters></Method>"
+        ))
+    };
+    let hr = "https://contoso.sharepoint.com/sites/HR";
+    let it = "https://contoso.sharepoint.com/sites/IT";
+    for body in [
+        list("AddSPORestrictedSearchAllowedList", &[hr, it]),
+        list("RemoveSPORestrictedSearchAllowedList", &[it]),
+    ] {
+        let answer = json_of(process(&sb, ADMIN, body).await).await;
+        assert_eq!(answer[0]["ErrorInfo"], Value::Null, "{answer}");
+    }
+    let sites = request(
+        "<Method Name=\"GetSPORestrictedSearchAllowedList\" Id=\"7\" ObjectPathId=\"3\" />",
+    );
+    let answer = json_of(process(&sb, ADMIN, sites).await).await;
+    assert_eq!(answer[2], json!([hr]));
+    let bad = json_of(
+        process(
+            &sb,
+            ADMIN,
+            list("AddSPORestrictedSearchAllowedList", &["HR"]),
+        )
+        .await,
+    )
+    .await;
+    assert!(bad[0]["ErrorInfo"]["ErrorMessage"].is_string(), "{bad}");
     sb.stop().await;
 }
 

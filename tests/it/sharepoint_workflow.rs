@@ -22,6 +22,7 @@ const SHARING: &str = r#"sharepoint-settings {
     email-attestation-required #true
     email-attestation-re-auth-days 30
     restricted-search-mode enabled
+    restricted-search-allowed-sites "https://contoso.sharepoint.com/sites/HR"
 }
 "#;
 
@@ -134,6 +135,7 @@ async fn the_demo_tenants_anyone_links_show_in_the_plan_and_apply_converges() {
         "default-sharing-link-type specific-people",
         "require-anonymous-links-expire-in-days 30",
         "restricted-search-mode enabled",
+        "restricted-search-allowed-sites \"https://contoso.sharepoint.com/sites/HR\"",
     ] {
         assert!(text.contains(line), "{line}\n{text}");
     }

@@ -83,6 +83,7 @@ pub fn defaults() -> Value {
         "OneDriveStorageQuota": 1048576,
         "RequireAnonymousLinksExpireInDays": -1,
         "RestrictedSearchMode": 0,
+        "RestrictedSearchAllowedList": [],
     })
 }
 
@@ -223,7 +224,9 @@ fn own(store: &Store) -> Map<String, Value> {
 /// The whole tenant object as SharePoint shows it: its own settings plus the overlap.
 fn tenant(store: &Store) -> Map<String, Value> {
     let mut out = own(store);
+    // Restricted SharePoint Search is methods, not properties.
     out.remove("RestrictedSearchMode");
+    out.remove("RestrictedSearchAllowedList");
     let graph = store.data.get(GRAPH_KEY).cloned().unwrap_or(Value::Null);
     for (spo, graph_name, how) in OVERLAP {
         if let Some(v) = graph.get(*graph_name) {
@@ -444,9 +447,12 @@ fn rest_tenant(app: &App, audience: &str) -> Reply {
 fn is_write(action: &Element) -> bool {
     action.name == "SetProperty"
         || (action.name == "Method"
-            && action
-                .attr("Name")
-                .is_some_and(|n| n.starts_with("Set") || n == "Update"))
+            && action.attr("Name").is_some_and(|n| {
+                n.starts_with("Set")
+                    || n.starts_with("Add")
+                    || n.starts_with("Remove")
+                    || n == "Update"
+            }))
 }
 
 fn header(error: Value) -> Value {
@@ -607,6 +613,32 @@ fn process_query(app: &App, request: &Element) -> Reply {
                             break;
                         }
                     },
+                    ("GetSPORestrictedSearchAllowedList", _) => {
+                        let sites = own(&store)
+                            .get("RestrictedSearchAllowedList")
+                            .cloned()
+                            .unwrap_or(json!([]));
+                        out.push(id_num);
+                        out.push(sites);
+                    }
+                    (
+                        "AddSPORestrictedSearchAllowedList"
+                        | "RemoveSPORestrictedSearchAllowedList",
+                        _,
+                    ) => {
+                        let given: Vec<String> = action
+                            .child("Parameters")
+                            .and_then(|p| p.child("Parameter"))
+                            .map(|p| p.children.iter().map(|o| o.text.clone()).collect())
+                            .unwrap_or_default();
+                        match allowed_sites(&mut store, name.starts_with("Add"), &given) {
+                            Ok(()) => changed = true,
+                            Err(e) => {
+                                failure = Some((e, "Microsoft.SharePoint.Client.ServerException"));
+                                break;
+                            }
+                        }
+                    }
                     (other, _) => {
                         failure = Some((
                             format!(
@@ -646,6 +678,45 @@ fn process_query(app: &App, request: &Element) -> Reply {
     }
     out[0] = header(Value::Null);
     Reply::json(200, Value::Array(out))
+}
+
+/// Most sites Restricted SharePoint Search's allowed list holds.
+const MAX_ALLOWED_SITES: usize = 100;
+
+/// Adds sites to (or removes them from) Restricted SharePoint Search's allowed list.
+fn allowed_sites(store: &mut Store, add: bool, given: &[String]) -> Result<(), String> {
+    let mut sites: Vec<String> = own(store)
+        .get("RestrictedSearchAllowedList")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    for site in given {
+        let known = sites.iter().position(|s| s.eq_ignore_ascii_case(site));
+        match (add, known) {
+            (true, None) => {
+                if !site.starts_with("https://") {
+                    return Err(format!("'{site}' is not a valid site URL."));
+                }
+                sites.push(site.clone());
+            }
+            (false, Some(i)) => {
+                sites.remove(i);
+            }
+            _ => {}
+        }
+    }
+    if sites.len() > MAX_ALLOWED_SITES {
+        return Err(format!(
+            "The allowed list can hold at most {MAX_ALLOWED_SITES} sites."
+        ));
+    }
+    set_own(store, "RestrictedSearchAllowedList", json!(sites));
+    Ok(())
 }
 
 fn set_own(store: &mut Store, name: &str, value: Value) {
