@@ -428,3 +428,45 @@ async fn sharing_loosened_in_the_admin_centre_is_risky_drift_and_makes_a_saved_p
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_given_admin_url_skips_discovery_and_must_be_https_or_loopback() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    scratch.write("sharing/sharepoint.kdl", SHARING);
+    let with = |admin: &str| {
+        let (dir, url, admin) = (scratch.path().to_path_buf(), url.clone(), admin.to_string());
+        async move {
+            steward_async(
+                &dir,
+                &["plan", "sharing", "--stats"],
+                &[
+                    ("STEWARD_GRAPH_URL", url.as_str()),
+                    ("STEWARD_GRAPH_TOKEN", common::TOKEN),
+                    ("STEWARD_SHAREPOINT_ADMIN_URL", admin.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let refused = with("http://contoso-admin.sharepoint.com").await;
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "SharePoint admin URL `http://contoso-admin.sharepoint.com` is refused: use https"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let planned = with(&url).await;
+    assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+    // SharePoint's requests count in the run's statistics; no discovery was needed.
+    assert!(
+        planned.stderr.contains("GET _api/SPO.Tenant"),
+        "{}",
+        planned.stderr
+    );
+    assert!(!planned.stderr.contains("sites/root"), "{}", planned.stderr);
+    sandbox.shutdown().await;
+}
