@@ -40,7 +40,12 @@ pub async fn read_graded(client: &GraphClient) -> Result<Live> {
         skip_forbidden: true,
         // The evidence pack's export names shared names by id, as `export` does.
         check_shared_names: true,
-        ..ReadOptions::default()
+        // SharePoint's own settings (OneDrive, default links, Anyone links, verification
+        // codes), when the sign-in can reach SharePoint's admin API; without it those rules
+        // cannot be checked.
+        sharepoint_admin: true,
+        sharepoint_search: false,
+        sharepoint_optional: true,
     };
     read_tenant_with(client, &resolver, &graded_kinds(), options)
         .await
