@@ -413,3 +413,54 @@ fn every_id_is_graded_once_with_its_anchor() {
         assert!(crate::model::check_exception::is_policy_id(id), "{id}");
     }
 }
+
+#[test]
+fn sharepoints_own_settings() {
+    let anyone = r#"sharepoint-settings {
+    sharing-capability externalUserAndGuestSharing
+    one-drive-sharing-capability existingExternalUserSharingOnly
+    default-sharing-link-type specific-people
+    default-link-permission view
+    require-anonymous-links-expire-in-days 30
+    file-anonymous-link-type view
+    folder-anonymous-link-type view
+    email-attestation-required #true
+    email-attestation-re-auth-days 30
+}
+"#;
+    let results = graded(anyone);
+    for id in [
+        "MS.SHAREPOINT.1.2v1",
+        "MS.SHAREPOINT.2.1v1",
+        "MS.SHAREPOINT.2.2v1",
+        "MS.SHAREPOINT.3.1v1",
+        "MS.SHAREPOINT.3.2v1",
+        "MS.SHAREPOINT.3.3v2",
+    ] {
+        assert_eq!(
+            results[id].status,
+            Status::Pass,
+            "{id}: {}",
+            results[id].detail
+        );
+    }
+    // Links that never expire, or live longer than 30 days, fail.
+    for days in ["0", "31"] {
+        let text = anyone.replace("expire-in-days 30", &format!("expire-in-days {days}"));
+        assert_eq!(status(&text, "MS.SHAREPOINT.3.1v1"), Status::Fail, "{days}");
+    }
+    let edit = anyone.replace(
+        "folder-anonymous-link-type view",
+        "folder-anonymous-link-type edit",
+    );
+    let result = &graded(&edit)["MS.SHAREPOINT.3.2v1"];
+    assert_eq!(result.status, Status::Fail);
+    assert_eq!(result.detail, "folder-anonymous-link-type is edit");
+    let monthly = anyone.replace("re-auth-days 30", "re-auth-days 60");
+    assert_eq!(status(&monthly, "MS.SHAREPOINT.3.3v2"), Status::Fail);
+    let org = anyone.replace(
+        "default-sharing-link-type specific-people",
+        "default-sharing-link-type organization",
+    );
+    assert_eq!(status(&org, "MS.SHAREPOINT.2.1v1"), Status::Fail);
+}

@@ -52,6 +52,21 @@ fn the_files_are_graded_with_each_failure_on_the_line_to_change() {
     let summary = out.lines().rev().take(2).collect::<Vec<_>>();
     assert!(summary[1].starts_with("SCuBA AAD: "), "{summary:?}");
     assert!(summary[0].starts_with("SCuBA SHAREPOINT: "), "{summary:?}");
+    // The docs quote the pack's summary as it is.
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap_or_default();
+    let docs = std::fs::read_to_string(repo().join("docs/baselines.md")).unwrap_or_default();
+    for line in summary {
+        assert!(
+            docs.contains(&format!("\n{line}\n")),
+            "docs/baselines.md quotes {line:?}"
+        );
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(&format!("`{words}`")),
+            "README quotes {line:?}"
+        );
+    }
     // Report only.
     assert_eq!(scratch.run(&["check", "--fail-on", "none"]).code, 0);
 }
