@@ -569,7 +569,7 @@ impl<'a> GraphExecutor<'a> {
     ) -> Result<Option<Value>, ApplyError> {
         let mut pause = Duration::from_millis(100);
         loop {
-            let items = self.client.list(path).await.map_err(|e| {
+            let mut items = self.client.list(path).await.map_err(|e| {
                 failure(
                     format!(
                         "cannot look for an existing {} before creating it: {e}",
@@ -578,6 +578,9 @@ impl<'a> GraphExecutor<'a> {
                     &e,
                 )
             })?;
+            items
+                .iter_mut()
+                .for_each(|raw| super::kinds::identify(change.kind, raw));
             let found: Vec<&Value> = items
                 .iter()
                 .filter(|o| {
@@ -649,7 +652,10 @@ impl<'a> GraphExecutor<'a> {
                 return self.adopt(change, &request.path, found).await;
             }
             match self.send(change, request).await {
-                Ok(body) => {
+                Ok(mut body) => {
+                    if let Some(raw) = body.as_mut() {
+                        super::kinds::identify(change.kind, raw);
+                    }
                     let id = body
                         .as_ref()
                         .and_then(|b| b.get("id"))
@@ -695,8 +701,9 @@ impl<'a> GraphExecutor<'a> {
         &self,
         change: &ResourceChange,
         path: &str,
-        raw: Value,
+        mut raw: Value,
     ) -> Result<String, ApplyError> {
+        super::kinds::identify(change.kind, &mut raw);
         let id = raw
             .get("id")
             .and_then(Value::as_str)

@@ -41,6 +41,17 @@ pub fn expected(kind: Kind) -> Option<Expected> {
         Kind::AuthorizationPolicy => ("authorizationPolicy", false, &["id"]),
         // Graph's sharepointSettings has no id: its one always-present setting stands in.
         Kind::SharepointSettings => ("sharepointSettings", false, &["sharingCapability"]),
+        Kind::CrossTenantAccess => (
+            "crossTenantAccessPolicyConfigurationDefault",
+            false,
+            &["isServiceDefault"],
+        ),
+        // Partners have no id: Graph keys them by tenant id.
+        Kind::CrossTenantPartner => (
+            "crossTenantAccessPolicyConfigurationPartner",
+            false,
+            &["tenantId"],
+        ),
     };
     Some(Expected {
         type_name,

@@ -184,6 +184,7 @@ async fn fetch(
         Arity::Named => client.list_expected(path, &expected).await?,
         _ => vec![client.get_expected(path, &expected).await?],
     };
+    items.iter_mut().for_each(|raw| kinds::identify(kind, raw));
     if kind == Kind::SharepointSettings && options.sharepoint_admin {
         let own = async {
             client

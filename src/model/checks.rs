@@ -518,6 +518,43 @@ pub fn lockout_from_files(desired: &Desired) -> lockout::LockoutReport {
     })
 }
 
+/// Checks the outbound settings of a cross-tenant configuration: a user target is `All` or a
+/// user, never a Conditional Access token Graph would refuse here.
+pub fn cross_tenant_settings(
+    settings: &[(&str, Option<&super::cross_tenant::OutboundSetting>)],
+) -> Vec<Finding> {
+    use super::reference::RefTarget;
+    let mut out = Vec::new();
+    for (pointer, setting) in settings {
+        let users = setting
+            .and_then(|s| s.users_and_groups.as_ref())
+            .and_then(|u| u.users.as_ref());
+        for (i, user) in users.into_iter().flatten().enumerate() {
+            if let RefTarget::Special(special) = &user.0
+                && *special != "All"
+            {
+                out.push(error(
+                    "steward::cross-tenant::user-target",
+                    &format!("{pointer}/usersAndGroups/users/{i}"),
+                    format!("{special} is not a cross-tenant access target"),
+                    "name users by UPN or id, or write All for every user",
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The finding for a partner declared by something other than its tenant id.
+pub fn cross_tenant_partner_name(name: &str) -> Finding {
+    error(
+        "steward::cross-tenant::partner-id",
+        "/displayName",
+        format!("cross-tenant-partner {name:?} is not a tenant id"),
+        "name the partner by its tenant id (a GUID); Graph's tenantRelationships/findTenantInformationByDomainName(domainName='…') gives the tenant id of a verified domain",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::load_str;

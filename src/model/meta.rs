@@ -24,7 +24,7 @@ pub struct EmergencyAccess {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Prune {
     /// The resource kind (`conditional-access-policy`, `named-location`,
-    /// `authentication-strength`, `retention-label`).
+    /// `authentication-strength`, `retention-label`, `cross-tenant-partner`).
     pub kind: PruneKind,
     /// Only objects whose display name starts with this prefix; absent: the whole kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +45,8 @@ pub enum PruneKind {
     AuthenticationStrength,
     /// Retention labels.
     RetentionLabel,
+    /// Cross-tenant access partner configurations.
+    CrossTenantPartner,
 }
 
 impl PruneKind {
@@ -54,6 +56,7 @@ impl PruneKind {
         PruneKind::NamedLocation,
         PruneKind::AuthenticationStrength,
         PruneKind::RetentionLabel,
+        PruneKind::CrossTenantPartner,
     ];
 }
 

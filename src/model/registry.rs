@@ -16,8 +16,9 @@ use serde_json::{Map, Value};
 use super::reference::RefKind;
 use super::{
     Arity, AuthenticationMethodsPolicy, AuthenticationStrength, AuthorizationPolicy,
-    CheckException, ConditionalAccessPolicy, EmergencyAccess, Finding, NamedLocation, Prune,
-    PruneKind, RetentionLabel, SecurityDefaults, SharepointSettings,
+    CheckException, ConditionalAccessPolicy, CrossTenantAccess, CrossTenantPartner,
+    EmergencyAccess, Finding, NamedLocation, Prune, PruneKind, RetentionLabel, SecurityDefaults,
+    SharepointSettings,
 };
 
 /// What the registry needs of a kind's model type. The defaults fit a singleton without
@@ -227,6 +228,14 @@ const CONDITIONAL_ACCESS: Permissions = Permissions {
     admin_role: "Conditional Access Administrator",
 };
 
+/// Graph's cross-tenant access permissions, shared by the default and partner configurations.
+const CROSS_TENANT_ACCESS: Permissions = Permissions {
+    read: &["Policy.Read.All"],
+    write: &["Policy.ReadWrite.CrossTenantAccess"],
+    application: true,
+    admin_role: "Security Administrator",
+};
+
 registry! {
     /// `emergency-access`: the break-glass accounts.
     EmergencyAccess(EmergencyAccess) in emergency_access: Option, "The break-glass accounts." => KindSpec {
@@ -383,6 +392,28 @@ registry! {
         prune: Some(PruneKind::RetentionLabel),
         references: &[],
     };
+    /// `cross-tenant-access`.
+    CrossTenantAccess(CrossTenantAccess) in cross_tenant_access: Option, "The default cross-tenant access configuration." => KindSpec {
+        node: "cross-tenant-access",
+        description: "The default cross-tenant access settings: B2B collaboration, B2B direct connect, inbound trust.",
+        arity: Arity::Singleton,
+        graph_path: Some("policies/crossTenantAccessPolicy/default"),
+        permissions: Some(CROSS_TENANT_ACCESS),
+        export_file: "cross-tenant-access.kdl",
+        prune: None,
+        references: &[RefKind::User, RefKind::Group, RefKind::Application],
+    };
+    /// `cross-tenant-partner "tenant id"`.
+    CrossTenantPartner(CrossTenantPartner) in cross_tenant_partners: Vec, "Cross-tenant access partner configurations." => KindSpec {
+        node: "cross-tenant-partner",
+        description: "Cross-tenant access settings for one partner organisation, by tenant id.",
+        arity: Arity::Named,
+        graph_path: Some("policies/crossTenantAccessPolicy/partners"),
+        permissions: Some(CROSS_TENANT_ACCESS),
+        export_file: "cross-tenant-partners.kdl",
+        prune: Some(PruneKind::CrossTenantPartner),
+        references: &[RefKind::User, RefKind::Group, RefKind::Application],
+    };
 }
 
 impl From<PruneKind> for Kind {
@@ -392,6 +423,7 @@ impl From<PruneKind> for Kind {
             PruneKind::NamedLocation => Kind::NamedLocation,
             PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
             PruneKind::RetentionLabel => Kind::RetentionLabel,
+            PruneKind::CrossTenantPartner => Kind::CrossTenantPartner,
         }
     }
 }
@@ -554,6 +586,7 @@ named-location "HQ" { ip-ranges "203.0.113.0/24"; }
 authentication-strength "FIDO or WHfB" { allowed-combinations "fido2" "windowsHelloForBusiness"; }
 prune kind=named-location name-prefix="Legacy"
 check-exception "MS.AAD.3.1v1" { reason "migration"; expires "2027-03-31"; }
+cross-tenant-partner "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a" { inbound-trust is-mfa-accepted=#false; }
 "#,
         );
         assert!(!extra.has_errors(), "the extra declarations load cleanly");

@@ -102,7 +102,9 @@ pub fn graph_default(kind: crate::model::Kind, pointer: &str) -> Option<Value> {
         | Kind::SecurityDefaults
         | Kind::AuthorizationPolicy
         | Kind::SharepointSettings
-        | Kind::RetentionLabel => None,
+        | Kind::RetentionLabel
+        | Kind::CrossTenantAccess
+        | Kind::CrossTenantPartner => None,
     }
 }
 

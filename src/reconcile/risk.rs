@@ -130,6 +130,9 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
                     "security defaults turned off with no enabled Conditional Access policy requiring MFA of all users taking over".into(),
                 );
             }
+            Kind::CrossTenantAccess | Kind::CrossTenantPartner if changed => {
+                cross_tenant_risks(&mut found)
+            }
             Kind::ConditionalAccessPolicy
             | Kind::NamedLocation
             | Kind::AuthenticationStrength
@@ -138,6 +141,8 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             | Kind::AuthorizationPolicy
             | Kind::SecurityDefaults
             | Kind::RetentionLabel
+            | Kind::CrossTenantAccess
+            | Kind::CrossTenantPartner
             | Kind::EmergencyAccess
             | Kind::CheckException
             | Kind::Prune => {}
@@ -566,6 +571,113 @@ fn authorization_risks(found: &mut Found<'_>) {
             ),
             _ => {}
         }
+    }
+}
+
+/// One side of a transition: its object with each field change's value for that side set at
+/// the change's pointer.
+fn with_changes(
+    base: Option<&Value>,
+    changes: &[FieldChange],
+    side: impl Fn(&FieldChange) -> &Value,
+) -> Value {
+    let mut out = base
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    for change in changes {
+        let mut slot = &mut out;
+        for key in change.pointer.trim_start_matches('/').split('/') {
+            if !slot.is_object() {
+                *slot = Value::Object(Default::default());
+            }
+            let Value::Object(map) = slot else { break };
+            slot = map.entry(key.to_string()).or_insert(Value::Null);
+        }
+        *slot = side(change).clone();
+    }
+    out
+}
+
+/// True when `side`'s settings block `block` allows every user (`All`).
+fn open_to_all_users(side: Option<&Value>, block: &str) -> bool {
+    let Some(config) = side
+        .and_then(|s| s.get(block))
+        .and_then(|b| b.get("usersAndGroups"))
+    else {
+        return false;
+    };
+    config.get("accessType").and_then(Value::as_str) == Some("allowed")
+        && config
+            .get("users")
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.iter().any(|u| text(u).eq_ignore_ascii_case("all")))
+}
+
+/// Cross-tenant access: B2B collaboration or direct connect opened to every user (of every
+/// organisation, for the default configuration), and MFA done elsewhere trusted.
+fn cross_tenant_risks(found: &mut Found<'_>) {
+    let c = found.change;
+    // A partner is owned whole: a setting its file leaves out shows only as a field change.
+    let before = with_changes(c.before.as_ref(), &c.changes, |f| &f.before);
+    let after = with_changes(c.after.as_ref(), &c.changes, |f| &f.after);
+    let (before, after) = (Some(&before), Some(&after));
+    let whom = match c.kind {
+        Kind::CrossTenantPartner => format!(
+            "every user of partner {}",
+            c.name.as_deref().unwrap_or_default()
+        ),
+        _ => "every user of every other organisation".to_string(),
+    };
+    for (block, kdl, what) in [
+        (
+            "b2bCollaborationInbound",
+            "b2b-collaboration-inbound",
+            "B2B collaboration into this tenant",
+        ),
+        (
+            "b2bCollaborationOutbound",
+            "b2b-collaboration-outbound",
+            "B2B collaboration out of this tenant",
+        ),
+        (
+            "b2bDirectConnectInbound",
+            "b2b-direct-connect-inbound",
+            "B2B direct connect into this tenant",
+        ),
+        (
+            "b2bDirectConnectOutbound",
+            "b2b-direct-connect-outbound",
+            "B2B direct connect out of this tenant",
+        ),
+    ] {
+        if open_to_all_users(after, block) && !open_to_all_users(before, block) {
+            let who = if block.ends_with("Inbound") {
+                whom.clone()
+            } else {
+                "every user of this tenant".to_string()
+            };
+            found.push(
+                "collaboration-opened",
+                Some(&format!("{kdl}.users-and-groups")),
+                format!("{what} opened to {who}"),
+            );
+        }
+    }
+    let mfa = |side: Option<&Value>| {
+        side.and_then(|s| s.pointer("/inboundTrust/isMfaAccepted")) == Some(&Value::Bool(true))
+    };
+    if mfa(after) && !mfa(before) {
+        let whose = match c.kind {
+            Kind::CrossTenantPartner => {
+                format!("partner {}", c.name.as_deref().unwrap_or_default())
+            }
+            _ => "every other organisation".to_string(),
+        };
+        found.push(
+            "mfa-trust-granted",
+            Some("inbound-trust.is-mfa-accepted"),
+            format!("MFA done in {whose} now satisfies this tenant's MFA requirements"),
+        );
     }
 }
 

@@ -41,7 +41,7 @@ async fn an_export_validates_and_a_second_export_is_byte_identical() {
     let first = steward(scratch.path(), &["export", "--out", "one"], &env).await;
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
-        first.stdout.starts_with("Exported 14 objects to one"),
+        first.stdout.starts_with("Exported 15 objects to one"),
         "{}",
         first.stdout
     );
@@ -53,6 +53,7 @@ async fn an_export_validates_and_a_second_export_is_byte_identical() {
             "authentication-strengths.kdl",
             "authorization-policy.kdl",
             "conditional-access-policies.kdl",
+            "cross-tenant-access.kdl",
             "named-locations.kdl",
             "retention-labels.kdl",
             "security-defaults.kdl",

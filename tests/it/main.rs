@@ -22,6 +22,7 @@ mod cli_permissions;
 mod cli_policies;
 mod cli_robustness;
 mod cli_validate;
+mod cross_tenant_sandbox;
 mod docs;
 mod docs_sandbox_snippet;
 mod drift_weakening;

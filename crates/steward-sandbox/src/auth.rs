@@ -33,6 +33,7 @@ pub enum Area {
     Authorization,
     SharePoint,
     RetentionLabels,
+    CrossTenantAccess,
     Users,
     Groups,
     ServicePrincipals,
@@ -84,6 +85,8 @@ fn rule(area: Area, write: bool) -> Rule {
             "RecordsManagement.ReadWrite.All",
         ],
         (RetentionLabels, true) => &["RecordsManagement.ReadWrite.All"],
+        (CrossTenantAccess, false) => &["Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess"],
+        (CrossTenantAccess, true) => &["Policy.ReadWrite.CrossTenantAccess"],
         (Users, _) => &[
             "User.Read.All",
             "User.ReadWrite.All",

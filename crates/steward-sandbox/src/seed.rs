@@ -31,6 +31,8 @@ pub const STATE_KEYS: &[&str] = &[
     "admin/sharepoint/settings",
     "spo/tenant",
     "security/labels/retentionLabels",
+    "policies/crossTenantAccessPolicy/default",
+    "policies/crossTenantAccessPolicy/partners",
     "users",
     "groups",
     "groupMembers",
@@ -50,6 +52,9 @@ const GROUPS: &str = "groups";
 pub const GROUP_MEMBERS: &str = "groupMembers";
 const SERVICE_PRINCIPALS: &str = "servicePrincipals";
 const RETENTION_LABELS: &str = "security/labels/retentionLabels";
+
+const CROSS_TENANT_DEFAULT: &str = "policies/crossTenantAccessPolicy/default";
+const CROSS_TENANT_PARTNERS: &str = "policies/crossTenantAccessPolicy/partners";
 
 /// Microsoft's own tenant: owner of every first-party application.
 const MICROSOFT_TENANT_ID: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
@@ -143,6 +148,8 @@ pub fn empty() -> Map<String, Value> {
         crate::sharepoint::defaults(),
     );
     state.insert(RETENTION_LABELS.into(), json!([]));
+    state.insert(CROSS_TENANT_DEFAULT.into(), cross_tenant_default());
+    state.insert(CROSS_TENANT_PARTNERS.into(), json!([]));
     state.insert(USERS.into(), json!([]));
     state.insert(GROUPS.into(), json!([]));
     state.insert(GROUP_MEMBERS.into(), json!({}));
@@ -708,6 +715,31 @@ fn authorization_policy() -> Value {
 }
 
 /// SharePoint's out-of-the-box settings, which are permissive (anyone links, resharing on).
+/// The service default cross-tenant configuration, as Graph's get example shows it: B2B
+/// collaboration open to every user of every organisation, B2B direct connect blocked, no
+/// claims trusted.
+fn cross_tenant_default() -> Value {
+    let everyone = |access: &str| {
+        json!({
+            "usersAndGroups": {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]},
+            "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+        })
+    };
+    json!({
+        "isServiceDefault": true,
+        "inboundTrust": {
+            "isMfaAccepted": false,
+            "isCompliantDeviceAccepted": false,
+            "isHybridAzureADJoinedDeviceAccepted": false,
+        },
+        "automaticUserConsentSettings": {"inboundAllowed": false, "outboundAllowed": false},
+        "b2bCollaborationOutbound": everyone("allowed"),
+        "b2bCollaborationInbound": everyone("allowed"),
+        "b2bDirectConnectOutbound": everyone("blocked"),
+        "b2bDirectConnectInbound": everyone("blocked"),
+    })
+}
+
 fn sharepoint_settings() -> Value {
     json!({
         "@odata.type": "#microsoft.graph.sharepointSettings",
@@ -934,6 +966,7 @@ fn sandbox_clients() -> Value {
                     "Policy.ReadWrite.AuthenticationMethod",
                     "Policy.ReadWrite.SecurityDefaults",
                     "Policy.ReadWrite.Authorization",
+                    "Policy.ReadWrite.CrossTenantAccess",
                     "SharePointTenantSettings.ReadWrite.All",
                     "User.Read.All",
                     "GroupMember.Read.All",
@@ -1115,7 +1148,9 @@ mod tests {
         let keys: Vec<&str> = state.keys().map(String::as_str).collect();
         assert_eq!(keys, STATE_KEYS);
         for key in STATE_KEYS {
-            let singleton = key.starts_with("policies/") && *key != AUTH_STRENGTHS
+            let singleton = key.starts_with("policies/")
+                && *key != AUTH_STRENGTHS
+                && *key != CROSS_TENANT_PARTNERS
                 || key.starts_with("admin/")
                 || key.starts_with("spo/")
                 || *key == "_sandbox"
@@ -1438,6 +1473,14 @@ mod tests {
             ("policies/authorizationPolicy", "authorizationPolicy"),
             ("admin/sharepoint/settings", "sharepointSettings"),
             (RETENTION_LABELS, "security.retentionLabel"),
+            (
+                CROSS_TENANT_DEFAULT,
+                "crossTenantAccessPolicyConfigurationDefault",
+            ),
+            (
+                CROSS_TENANT_PARTNERS,
+                "crossTenantAccessPolicyConfigurationPartner",
+            ),
             (USERS, "user"),
             (GROUPS, "group"),
             (SERVICE_PRINCIPALS, "servicePrincipal"),

@@ -8,6 +8,7 @@
 pub mod authentication_methods;
 pub mod authentication_strength;
 pub mod conditional_access;
+pub mod cross_tenant;
 pub mod named_location;
 pub mod retention_label;
 pub mod sharepoint;
@@ -39,6 +40,9 @@ pub struct KindAdapter {
     pub own_requests: fn(&write::Property) -> Option<Vec<write::WriteRequest>>,
     /// Properties every PATCH of the object must carry, changed or not.
     pub patch_carries: &'static [&'static str],
+    /// Graph's key of objects that have neither `id` nor `displayName` (cross-tenant partners
+    /// are keyed by `tenantId`): it stands in for both.
+    pub identity_key: Option<&'static str>,
 }
 
 impl KindAdapter {
@@ -49,6 +53,7 @@ impl KindAdapter {
         read_query: None,
         own_requests: |_: &write::Property| None,
         patch_carries: &[],
+        identity_key: None,
     };
 }
 
@@ -62,11 +67,31 @@ pub fn adapter(kind: Kind) -> &'static KindAdapter {
         Kind::AuthenticationMethodsPolicy => &authentication_methods::ADAPTER,
         Kind::SharepointSettings => &sharepoint::ADAPTER,
         Kind::RetentionLabel => &retention_label::ADAPTER,
+        Kind::CrossTenantAccess => &cross_tenant::DEFAULT_ADAPTER,
+        Kind::CrossTenantPartner => &cross_tenant::PARTNER_ADAPTER,
         Kind::EmergencyAccess
         | Kind::Prune
         | Kind::CheckException
         | Kind::SecurityDefaults
         | Kind::AuthorizationPolicy => &DEFAULT,
+    }
+}
+
+/// Gives a Graph object of `kind` the `id` and `displayName` the rest of steward identifies
+/// objects by, from the kind's [`KindAdapter::identity_key`] when Graph has neither.
+pub fn identify(kind: Kind, raw: &mut Value) {
+    let Some(key) = adapter(kind).identity_key else {
+        return;
+    };
+    let Some(map) = raw.as_object_mut() else {
+        return;
+    };
+    let Some(Value::String(identity)) = map.get(key).cloned() else {
+        return;
+    };
+    for name in ["id", "displayName"] {
+        map.entry(name)
+            .or_insert_with(|| Value::String(identity.clone()));
     }
 }
 

@@ -9,6 +9,7 @@ pub(super) enum Kind {
     NamedLocation,
     AuthStrength,
     RetentionLabel,
+    CrossTenantPartner,
     User,
     Group,
     ServicePrincipal,
@@ -66,6 +67,14 @@ pub(super) const COLLS: &[Coll] = &[
         area: Area::RetentionLabels,
         kind: Kind::RetentionLabel,
         context: "security/labels/retentionLabels",
+    },
+    Coll {
+        key: "policies/crossTenantAccessPolicy/partners",
+        paths: &["policies/crosstenantaccesspolicy/partners"],
+        ty: "microsoft.graph.crossTenantAccessPolicyConfigurationPartner",
+        area: Area::CrossTenantAccess,
+        kind: Kind::CrossTenantPartner,
+        context: "policies/crossTenantAccessPolicy/partners",
     },
     Coll {
         key: "users",
@@ -230,6 +239,7 @@ pub(super) fn filterable(kind: Kind) -> Option<&'static [&'static str]> {
         ]),
         Kind::RoleDefinition => Some(&["id", "displayName", "isBuiltIn", "templateId"]),
         Kind::RetentionLabel | Kind::RoleTemplate | Kind::Organization => Some(&[]),
+        Kind::CrossTenantPartner => Some(&["tenantId"]),
     }
 }
 
@@ -502,7 +512,11 @@ pub(super) fn get_item(
 pub(super) fn read_only(coll: &Coll) -> Option<Reply> {
     if matches!(
         coll.kind,
-        Kind::CaPolicy | Kind::NamedLocation | Kind::AuthStrength | Kind::RetentionLabel
+        Kind::CaPolicy
+            | Kind::NamedLocation
+            | Kind::AuthStrength
+            | Kind::RetentionLabel
+            | Kind::CrossTenantPartner
     ) {
         None
     } else {

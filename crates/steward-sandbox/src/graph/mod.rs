@@ -113,8 +113,12 @@ fn items_mut<'a>(data: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Val
     }
 }
 
+/// An item's key: its `id`, or for cross-tenant partners (keyed so by Graph) its `tenantId`.
 fn id_of(v: &Value) -> &str {
-    v.get("id").and_then(Value::as_str).unwrap_or("")
+    v.get("id")
+        .or_else(|| v.get("tenantId"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn find_index(list: &[Value], kind: Kind, key: &str, alt: Option<&str>) -> Option<usize> {

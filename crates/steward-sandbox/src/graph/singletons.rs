@@ -53,7 +53,18 @@ pub(super) const SINGLES: &[Single] = &[
         fixed_id: None,
         context: "admin/sharepoint/settings/$entity",
     },
+    Single {
+        key: "policies/crossTenantAccessPolicy/default",
+        path: "policies/crosstenantaccesspolicy/default",
+        ty: "microsoft.graph.crossTenantAccessPolicyConfigurationDefault",
+        area: Area::CrossTenantAccess,
+        patch_returns_object: false,
+        fixed_id: None,
+        context: "policies/crossTenantAccessPolicy/default/$entity",
+    },
 ];
+
+const CROSS_TENANT_DEFAULT_KEY: &str = "policies/crossTenantAccessPolicy/default";
 
 pub(super) fn singleton(app: &App, single: &Single, req: &Request, rest: &[Seg]) -> Reply {
     if single.key == "policies/authenticationMethodsPolicy" && !rest.is_empty() {
@@ -124,6 +135,10 @@ pub(super) fn singleton(app: &App, single: &Single, req: &Request, rest: &[Seg])
             let mut updated = current;
             if let Value::Object(m) = &mut updated {
                 merge(m, &body);
+                if single.key == CROSS_TENANT_DEFAULT_KEY {
+                    // A customised default is no longer the service default.
+                    m.insert("isServiceDefault".into(), Value::Bool(false));
+                }
                 if schema()
                     .property(single.ty, "lastModifiedDateTime")
                     .is_some()

@@ -33,6 +33,7 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
             "retentionTrigger",
             "retentionDuration",
         ],
+        Kind::CrossTenantPartner => &["tenantId"],
         _ => &[],
     };
     if let Err(r) = require(&body, required) {
@@ -42,6 +43,9 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
         return r;
     }
     bind_event_type(coll.kind, &mut body);
+    if coll.kind == Kind::CrossTenantPartner {
+        return create_partner(app, coll, body);
+    }
     let now = now();
     let id = uuid::Uuid::new_v4().to_string();
     for server_set in [
@@ -149,6 +153,44 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
     Reply::json(201, with_context(value, &app.base_url, &ctx))
 }
 
+/// Partners are keyed by the partner's tenant id, not a new id: a second configuration for
+/// the same tenant is a conflict, as Graph answers.
+fn create_partner(app: &App, coll: &Coll, mut body: Map<String, Value>) -> Reply {
+    let tenant = body
+        .get("tenantId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if uuid::Uuid::parse_str(&tenant).is_err() {
+        return Reply::bad_request(format!("'{tenant}' is not a valid tenant id."));
+    }
+    body.insert("tenantId".into(), Value::String(tenant.clone()));
+    body.remove("id");
+    body.entry("isServiceProvider")
+        .or_insert(Value::Bool(false));
+    body.entry("isInMultiTenantOrganization")
+        .or_insert(Value::Bool(false));
+    let mut store = app.lock();
+    if find_index(items(&store.data, coll.key), coll.kind, &tenant, None).is_some() {
+        return Reply::error(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            format!("A partner configuration for tenant '{tenant}' already exists."),
+        );
+    }
+    let value = Value::Object(body);
+    let before = store.data.get(coll.key).cloned();
+    items_mut(&mut store.data, coll.key).push(value.clone());
+    if let Err(r) = commit(&mut store, coll.key, before) {
+        return r;
+    }
+    drop(store);
+    Reply::json(
+        201,
+        with_context(value, &app.base_url, &format!("{}/$entity", coll.context)),
+    )
+}
+
 pub(super) fn update_item(app: &App, coll: &Coll, req: &Request, id: &str) -> Reply {
     if let Some(r) = read_only(coll) {
         return r;
@@ -204,14 +246,25 @@ pub(super) fn update_item(app: &App, coll: &Coll, req: &Request, id: &str) -> Re
     }
     bind_event_type(coll.kind, &mut body);
     body.remove("id");
+    if coll.kind == Kind::CrossTenantPartner
+        && body
+            .get("tenantId")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.eq_ignore_ascii_case(id_of(&current)))
+    {
+        return Reply::bad_request("The 'tenantId' of a partner configuration cannot be changed.");
+    }
     let mut updated = current.clone();
     if let Value::Object(m) = &mut updated {
         merge(m, &body);
         let stamp = match coll.kind {
-            Kind::RetentionLabel => "lastModifiedDateTime",
-            _ => "modifiedDateTime",
+            Kind::RetentionLabel => Some("lastModifiedDateTime"),
+            Kind::CrossTenantPartner => None,
+            _ => Some("modifiedDateTime"),
         };
-        m.insert(stamp.into(), Value::String(now()));
+        if let Some(stamp) = stamp {
+            m.insert(stamp.into(), Value::String(now()));
+        }
     }
     // Only what the PATCH names is checked, so a hand-edited state file with a stale
     // reference does not block unrelated updates.
