@@ -364,6 +364,57 @@ fn risky_changes_are_called_out() {
     assert_eq!(codes, ["ca-disabled", "weaker-grant", "sharing-widened"]);
 }
 
+#[test]
+fn opening_collaboration_to_everyone_and_trusting_a_partners_mfa_are_risky_in_a_plan() {
+    let files = load_str(
+        "x.kdl",
+        r#"cross-tenant-access {
+    b2b-collaboration-inbound {
+        users-and-groups access-type=allowed { users All; }
+    }
+}
+cross-tenant-partner "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a" {
+    inbound-trust is-mfa-accepted=#true
+}
+"#,
+    );
+    assert!(!files.has_errors(), "{:?}", files.diagnostics);
+    let mut live = Desired::default();
+    let closed = json!({"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "blocked", "users": ["All"]}}});
+    assert!(live.insert(Kind::CrossTenantAccess, closed).is_ok());
+    let p = plan(
+        &files.desired,
+        &live,
+        &LiveIds::new(),
+        &PlanOptions::default(),
+    )
+    .expect("a plan");
+    let risks: Vec<(&str, &str, Option<&str>)> = p
+        .risks
+        .iter()
+        .map(|r| (r.code.as_str(), r.address.as_str(), r.path.as_deref()))
+        .collect();
+    assert_eq!(
+        risks,
+        [
+            (
+                "collaboration-opened",
+                "cross-tenant-access",
+                Some("b2b-collaboration-inbound.users-and-groups")
+            ),
+            (
+                "mfa-trust-granted",
+                "cross-tenant-partner \"3d0f5dec-5d3d-455c-8016-e2af1ae4d31a\"",
+                Some("inbound-trust.is-mfa-accepted")
+            ),
+        ]
+    );
+    assert_eq!(
+        p.risks[0].message,
+        "B2B collaboration into this tenant opened to every user of every other organisation"
+    );
+}
+
 mod properties {
     use proptest::prelude::*;
 

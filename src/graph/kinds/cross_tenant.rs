@@ -225,6 +225,41 @@ mod tests {
         );
     }
 
+    /// Graph's documented default configuration, `GET /policies/crossTenantAccessPolicy/default`
+    /// (microsoft-graph-docs-contrib, api-reference/v1.0/api/
+    /// crosstenantaccesspolicyconfigurationdefault-get.md), reads completely into the model.
+    #[test]
+    fn the_documented_service_default_reads_completely() {
+        let everyone = |access: &str| {
+            json!({
+                "usersAndGroups": {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]},
+                "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+            })
+        };
+        let raw = json!({
+            "isServiceDefault": true,
+            "inboundTrust": {"isMfaAccepted": false, "isCompliantDeviceAccepted": false,
+                "isHybridAzureADJoinedDeviceAccepted": false},
+            "b2bCollaborationOutbound": everyone("allowed"),
+            "b2bCollaborationInbound": everyone("allowed"),
+            "b2bDirectConnectOutbound": everyone("blocked"),
+            "b2bDirectConnectInbound": everyone("blocked"),
+        });
+        let (model, unexpressed) =
+            super::super::to_model_json(crate::model::Kind::CrossTenantAccess, &raw);
+        assert!(unexpressed.is_empty(), "{unexpressed:?}");
+        assert_eq!(
+            model.get("b2bDirectConnectInbound"),
+            Some(&json!({
+                "usersAndGroups": {"accessType": "blocked", "users": ["All"]},
+                "applications": {"accessType": "blocked", "applications": ["All"]},
+            }))
+        );
+        let parsed: Result<crate::model::CrossTenantAccess, _> =
+            serde_json::from_value(Value::Object(model));
+        assert!(parsed.is_ok(), "{parsed:?}");
+    }
+
     #[test]
     fn a_partner_is_named_by_its_tenant_id() {
         let raw = json!({"tenantId": "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a", "inboundTrust": null,
