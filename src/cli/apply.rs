@@ -193,9 +193,9 @@ fn print_report(report: &ApplyReport, journal: &Journal) {
     if failed.is_empty() {
         println!(
             "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-            report.count(Action::Create),
+            report.count(Action::Create) + report.count(Action::Replace),
             report.count(Action::Update),
-            report.count(Action::Delete)
+            report.count(Action::Delete) + report.count(Action::Replace)
         );
     } else {
         println!(
@@ -248,6 +248,7 @@ impl Progress {
             (Outcome::Applied { .. }, Action::Create) => "created",
             (Outcome::Applied { .. }, Action::Update) => "updated",
             (Outcome::Applied { .. }, Action::Delete) => "destroyed",
+            (Outcome::Applied { .. }, Action::Replace) => "replaced",
             (Outcome::Applied { .. }, Action::NoOp) => "unchanged",
             (Outcome::Failed { .. }, _) => "FAILED",
             (Outcome::Skipped { .. }, _) => "skipped",

@@ -171,7 +171,9 @@ fn read_earlier(
         let time = time.with_timezone(&Utc);
         let attempt = text("attempt").to_string();
         match text("event") {
-            "started" if text("action") == "create" && text("method") == "POST" => {
+            "started"
+                if matches!(text("action"), "create" | "replace") && text("method") == "POST" =>
+            {
                 pending.insert(attempt, (text("resource").to_string(), time));
             }
             "succeeded" | "unknown" => {
@@ -433,6 +435,14 @@ impl<'a> GraphExecutor<'a> {
                     .map_err(|e| e.to_string())
             }
             Action::Delete => Ok(write::delete(change.kind, &id).into_iter().collect()),
+            // Delete first: the new object takes the old one's name.
+            Action::Replace => {
+                let mut requests: Vec<WriteRequest> =
+                    write::delete(change.kind, &id).into_iter().collect();
+                requests
+                    .extend(write::create(change.kind, &after, self).map_err(|e| e.to_string())?);
+                Ok(requests)
+            }
             Action::NoOp => Ok(Vec::new()),
         }
     }
@@ -445,7 +455,8 @@ impl<'a> GraphExecutor<'a> {
     ) -> Result<Option<Value>, WriteFailure> {
         let method = Method::from_bytes(request.method.as_bytes())
             .map_err(|e| WriteFailure::Refused(ApplyError::new(e.to_string())))?;
-        let is_create = request.method == "POST" && change.action == Action::Create;
+        let is_create =
+            request.method == "POST" && matches!(change.action, Action::Create | Action::Replace);
         let mut graph_request = GraphRequest::new(method, request.path.clone());
         if let Some(body) = &request.body {
             graph_request = graph_request.json(body.clone());
@@ -581,12 +592,21 @@ impl<'a> GraphExecutor<'a> {
             items
                 .iter_mut()
                 .for_each(|raw| super::kinds::identify(change.kind, raw));
+            // The object a replacement deleted may still be listed for a while: never adopt it.
+            let replaced = (change.action == Action::Replace)
+                .then_some(change.id.as_deref())
+                .flatten();
             let found: Vec<&Value> = items
                 .iter()
                 .filter(|o| {
                     o.get("displayName")
                         .and_then(Value::as_str)
                         .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                        && !replaced.is_some_and(|old| {
+                            o.get("id")
+                                .and_then(Value::as_str)
+                                .is_some_and(|i| i.eq_ignore_ascii_case(old))
+                        })
                 })
                 .collect();
             match found.as_slice() {
@@ -630,7 +650,11 @@ impl<'a> GraphExecutor<'a> {
             ))
         })?;
         let wait = self.settings.replication_wait;
-        let mut until = self.earlier_window(&change.address);
+        // What earlier runs created under this address is the object a replacement deletes.
+        let mut until = match change.action {
+            Action::Replace => None,
+            _ => self.earlier_window(&change.address),
+        };
         let mut last_unknown: Option<ApplyError> = None;
         // A failed look-up after an unknown outcome must say that the object may exist.
         let may_exist = |e: ApplyError, unknown: &Option<ApplyError>| match unknown {
@@ -815,11 +839,12 @@ impl Executor for GraphExecutor<'_> {
         let requests = self.requests(change)?;
         let mut id = change.id.clone();
         for request in &requests {
-            if change.action == Action::Create
-                && request.method == "POST"
-                && change.kind.arity() == Arity::Named
-                && id.is_none()
-            {
+            let creates = match change.action {
+                Action::Create => id.is_none(),
+                Action::Replace => true,
+                _ => false,
+            };
+            if creates && request.method == "POST" && change.kind.arity() == Arity::Named {
                 id = Some(self.create(change, request).await?);
             } else {
                 self.send(change, request).await?;

@@ -24,6 +24,24 @@ pub struct HttpError {
 impl HttpError {
     /// One line telling the admin what to do about this status, when there is something to say.
     pub fn hint(&self) -> Option<String> {
+        let licence = [&self.code, &self.message].iter().any(|t| {
+            t.as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("licen"))
+        });
+        if licence
+            && matches!(self.status, 400 | 403)
+            && self
+                .path
+                .to_ascii_lowercase()
+                .contains("identitygovernance/accessreviews")
+        {
+            return Some(
+                "access reviews need Microsoft Entra ID Governance (or Microsoft Entra ID P2) \
+                 licences in the tenant, for every reviewer and reviewed guest: buy or start a \
+                 trial of Entra ID Governance, or remove the access-review declarations"
+                    .to_string(),
+            );
+        }
         match self.status {
             401 => Some(
                 "the token was rejected: check --tenant, the sign-in mode (--auth) and that the \
@@ -424,6 +442,10 @@ pub(crate) fn required_permission(method: &str, path: &str) -> Option<String> {
             "RecordsManagement.Read.All (delegated only)",
             "RecordsManagement.ReadWrite.All (delegated only)",
         )
+    } else if p.starts_with("policies/crosstenantaccesspolicy") {
+        ("Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess")
+    } else if p.starts_with("identitygovernance/accessreviews") {
+        ("AccessReview.Read.All", "AccessReview.ReadWrite.All")
     } else if p.starts_with("directoryobjects") {
         ("Directory.Read.All", "Directory.Read.All")
     } else if p.starts_with("users") {

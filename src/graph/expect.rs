@@ -46,6 +46,11 @@ pub fn expected(kind: Kind) -> Option<Expected> {
             false,
             &["isServiceDefault"],
         ),
+        Kind::AccessReview => (
+            "accessReviewScheduleDefinition",
+            false,
+            &["id", "displayName"],
+        ),
         // Partners have no id: Graph keys them by tenant id.
         Kind::CrossTenantPartner => (
             "crossTenantAccessPolicyConfigurationPartner",

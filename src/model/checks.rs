@@ -555,6 +555,72 @@ pub fn cross_tenant_partner_name(name: &str) -> Finding {
     )
 }
 
+/// Checks an access review: one kind of scope, reviewers that go together, dates Graph takes.
+pub fn access_review(review: &super::access_review::AccessReview) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let scope = &review.scope;
+    let named = scope.groups.as_ref().is_some_and(|g| !g.is_empty())
+        || scope.applications.as_ref().is_some_and(|a| !a.is_empty());
+    if scope.guests_in.is_some() == named {
+        out.push(error(
+            "steward::access-review::scope",
+            "/scope",
+            format!(
+                "access review {:?} must review either guests-in (every Microsoft 365 group or team) or named groups and applications",
+                review.display_name
+            ),
+            "write scope { guests-in allMicrosoft365Groups; } or scope { groups \"Finance\"; applications \"Salesforce\"; }",
+        ));
+    }
+    let reviewers = &review.reviewers;
+    let others = reviewers.group_owners == Some(true)
+        || reviewers.managers == Some(true)
+        || reviewers.users.as_ref().is_some_and(|u| !u.is_empty())
+        || reviewers.groups.as_ref().is_some_and(|g| !g.is_empty());
+    if reviewers.self_review == Some(true) && others {
+        out.push(error(
+            "steward::access-review::self-review",
+            "/reviewers",
+            "self-review cannot be combined with other reviewers".into(),
+            "keep self-review #true alone, or remove it",
+        ));
+    } else if reviewers.self_review != Some(true) && !others {
+        out.push(error(
+            "steward::access-review::no-reviewers",
+            "/reviewers",
+            format!("access review {:?} names no reviewer", review.display_name),
+            "write reviewers { group-owners #true; }, managers #true, users \"…\", groups \"…\" or self-review #true",
+        ));
+    }
+    let date = |text: &str| {
+        let b = text.as_bytes();
+        b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    if let Some(recurrence) = &review.settings.recurrence {
+        for (pointer, value) in [
+            (
+                "/settings/recurrence/startDate",
+                Some(&recurrence.start_date),
+            ),
+            ("/settings/recurrence/endDate", recurrence.end_date.as_ref()),
+        ] {
+            if let Some(value) = value.filter(|v| !date(v)) {
+                out.push(error(
+                    "steward::access-review::date",
+                    pointer,
+                    format!("{value:?} is not a date"),
+                    "write the date as YYYY-MM-DD, e.g. start-date=\"2027-01-05\"",
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::load_str;

@@ -24,7 +24,7 @@ pub struct EmergencyAccess {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Prune {
     /// The resource kind (`conditional-access-policy`, `named-location`,
-    /// `authentication-strength`, `retention-label`, `cross-tenant-partner`).
+    /// `authentication-strength`, `retention-label`, `cross-tenant-partner`, `access-review`).
     pub kind: PruneKind,
     /// Only objects whose display name starts with this prefix; absent: the whole kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +47,8 @@ pub enum PruneKind {
     RetentionLabel,
     /// Cross-tenant access partner configurations.
     CrossTenantPartner,
+    /// Access reviews.
+    AccessReview,
 }
 
 impl PruneKind {
@@ -57,6 +59,7 @@ impl PruneKind {
         PruneKind::AuthenticationStrength,
         PruneKind::RetentionLabel,
         PruneKind::CrossTenantPartner,
+        PruneKind::AccessReview,
     ];
 }
 

@@ -6,6 +6,7 @@
 
 mod macros;
 
+pub mod access_review;
 pub mod authentication_methods;
 pub mod authentication_strength;
 pub mod authorization_policy;
@@ -28,6 +29,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use access_review::AccessReview;
 pub use authentication_methods::AuthenticationMethodsPolicy;
 pub use authentication_strength::AuthenticationStrength;
 pub use authorization_policy::AuthorizationPolicy;

@@ -20,6 +20,9 @@ pub enum Action {
     Update,
     /// Deleted (only inside a prune scope).
     Delete,
+    /// Deleted, then created again: a setting Graph cannot change on an existing object
+    /// changed (Terraform's `-/+`, "forces replacement").
+    Replace,
 }
 
 /// One changed setting.
@@ -127,6 +130,22 @@ pub struct Orphan {
     pub id: String,
     /// JSON pointer of the reference in the resource's model form.
     pub pointer: String,
+}
+
+impl ResourceChange {
+    /// The changed settings that force the replacement of the object (dotted paths).
+    pub fn forcing_replacement(&self) -> Vec<&str> {
+        let forced = self.kind.forces_replacement();
+        self.changes
+            .iter()
+            .filter(|c| {
+                forced
+                    .iter()
+                    .any(|p| c.pointer == *p || c.pointer.starts_with(&format!("{p}/")))
+            })
+            .map(|c| c.path.as_str())
+            .collect()
+    }
 }
 
 /// Counts, Terraform style.

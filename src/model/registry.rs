@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::reference::RefKind;
 use super::{
-    Arity, AuthenticationMethodsPolicy, AuthenticationStrength, AuthorizationPolicy,
+    AccessReview, Arity, AuthenticationMethodsPolicy, AuthenticationStrength, AuthorizationPolicy,
     CheckException, ConditionalAccessPolicy, CrossTenantAccess, CrossTenantPartner,
     EmergencyAccess, Finding, NamedLocation, Prune, PruneKind, RetentionLabel, SecurityDefaults,
     SharepointSettings,
@@ -33,6 +33,12 @@ pub trait Resource: Serialize + DeserializeOwned + JsonSchema {
     /// what export would write).
     fn checks(&self) -> Vec<Finding> {
         Vec::new()
+    }
+
+    /// JSON pointers (in the model's form) of settings Graph cannot change on an existing
+    /// object: a change under one is planned as a replacement (delete, then create).
+    fn forces_replacement() -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -149,6 +155,14 @@ macro_rules! registry {
             pub fn schema(self) -> Schema {
                 match self {
                     $(Kind::$variant => schema_of::<$ty>(),)+
+                }
+            }
+
+            /// JSON pointers of the settings whose change replaces the object (see
+            /// [`Resource::forces_replacement`]).
+            pub fn forces_replacement(self) -> &'static [&'static str] {
+                match self {
+                    $(Kind::$variant => <$ty as Resource>::forces_replacement(),)+
                 }
             }
 
@@ -414,6 +428,22 @@ registry! {
         prune: Some(PruneKind::CrossTenantPartner),
         references: &[RefKind::User, RefKind::Group, RefKind::Application],
     };
+    /// `access-review "Name"`.
+    AccessReview(AccessReview) in access_reviews: Vec, "Access reviews of guests." => KindSpec {
+        node: "access-review",
+        description: "A recurring access review of guests (needs Microsoft Entra ID Governance or P2).",
+        arity: Arity::Named,
+        graph_path: Some("identityGovernance/accessReviews/definitions"),
+        permissions: Some(Permissions {
+            read: &["AccessReview.Read.All"],
+            write: &["AccessReview.ReadWrite.All"],
+            application: true,
+            admin_role: "User Administrator",
+        }),
+        export_file: "access-reviews.kdl",
+        prune: Some(PruneKind::AccessReview),
+        references: &[RefKind::User, RefKind::Group, RefKind::ServicePrincipal],
+    };
 }
 
 impl From<PruneKind> for Kind {
@@ -424,6 +454,7 @@ impl From<PruneKind> for Kind {
             PruneKind::AuthenticationStrength => Kind::AuthenticationStrength,
             PruneKind::RetentionLabel => Kind::RetentionLabel,
             PruneKind::CrossTenantPartner => Kind::CrossTenantPartner,
+            PruneKind::AccessReview => Kind::AccessReview,
         }
     }
 }

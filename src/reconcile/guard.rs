@@ -76,7 +76,7 @@ pub fn resulting_state(plan: &Plan, live: &Desired, ids: &LiveIds, stage: bool) 
         claimed[i] = true;
         match change.action {
             Action::Delete => {}
-            Action::NoOp | Action::Update | Action::Create => {
+            Action::NoOp | Action::Update | Action::Create | Action::Replace => {
                 let base = to_map(policy);
                 let merged = if change.action == Action::Update {
                     merge_change(base, change)

@@ -94,6 +94,10 @@ pub fn graph_default(kind: crate::model::Kind, pointer: &str) -> Option<Value> {
             }
             _ => None,
         },
+        Kind::AccessReview => match pointer {
+            "/settings/defaultDecision" => Some(json!("None")),
+            _ => None,
+        },
         Kind::EmergencyAccess
         | Kind::Prune
         | Kind::CheckException

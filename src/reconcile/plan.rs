@@ -255,8 +255,15 @@ pub fn plan(
                     })
                     .cloned()
                 });
+                let forced = want.kind.forces_replacement();
                 let action = if d.changes.is_empty() {
                     Action::NoOp
+                } else if d.changes.iter().any(|c| {
+                    forced
+                        .iter()
+                        .any(|p| c.pointer == *p || c.pointer.starts_with(&format!("{p}/")))
+                }) {
+                    Action::Replace
                 } else {
                     Action::Update
                 };
@@ -339,10 +346,11 @@ pub fn plan(
     // Dependencies first: locations and strengths, then policies, then the rest; deletes last.
     resources.sort_by_key(|r| order(r.kind));
     resources.extend(deletes);
+    // A replacement is one object destroyed and one added, as Terraform counts it.
     let summary = Summary {
         add: resources
             .iter()
-            .filter(|r| r.action == Action::Create)
+            .filter(|r| matches!(r.action, Action::Create | Action::Replace))
             .count(),
         change: resources
             .iter()
@@ -350,7 +358,7 @@ pub fn plan(
             .count(),
         destroy: resources
             .iter()
-            .filter(|r| r.action == Action::Delete)
+            .filter(|r| matches!(r.action, Action::Delete | Action::Replace))
             .count(),
     };
     let risks = risk::assess(&resources, crate::model::plan::Direction::Apply);

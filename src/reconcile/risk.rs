@@ -94,7 +94,7 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             direction,
             out: &mut out,
         };
-        let changed = matches!(c.action, Action::Update | Action::Create);
+        let changed = matches!(c.action, Action::Update | Action::Create | Action::Replace);
         let deleted = c.action == Action::Delete;
         // Every kind is listed: a new kind must say whether it has risk rules.
         match c.kind {
@@ -133,6 +133,13 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             Kind::CrossTenantAccess | Kind::CrossTenantPartner if changed => {
                 cross_tenant_risks(&mut found)
             }
+            Kind::AccessReview if deleted => found.push(
+                "review-deleted",
+                None,
+                "access review deleted: guests are no longer reviewed and its history is gone"
+                    .into(),
+            ),
+            Kind::AccessReview if changed => review_risks(&mut found),
             Kind::ConditionalAccessPolicy
             | Kind::NamedLocation
             | Kind::AuthenticationStrength
@@ -143,6 +150,7 @@ pub fn assess(changes: &[ResourceChange], direction: Direction) -> Vec<Risk> {
             | Kind::RetentionLabel
             | Kind::CrossTenantAccess
             | Kind::CrossTenantPartner
+            | Kind::AccessReview
             | Kind::EmergencyAccess
             | Kind::CheckException
             | Kind::Prune => {}
@@ -571,6 +579,43 @@ fn authorization_risks(found: &mut Found<'_>) {
             ),
             _ => {}
         }
+    }
+}
+
+/// Access reviews: replaced (running reviews end), decisions no longer applied, unanswered
+/// reviews approved.
+fn review_risks(found: &mut Found<'_>) {
+    let c = found.change;
+    if c.action == Action::Replace {
+        found.push(
+            "review-replaced",
+            None,
+            format!(
+                "access review replaced because {} changed: running reviews end and their decisions are lost",
+                c.forcing_replacement().join(", ")
+            ),
+        );
+    }
+    let before = with_changes(c.before.as_ref(), &c.changes, |f| &f.before);
+    let after = with_changes(c.after.as_ref(), &c.changes, |f| &f.after);
+    let setting = |side: &Value, key: &str| side.pointer(&format!("/settings/{key}")).cloned();
+    let on = |side: &Value| setting(side, "autoApplyDecisionsEnabled") == Some(Value::Bool(true));
+    if on(&before) && !on(&after) {
+        found.push(
+            "review-auto-apply-off",
+            Some("settings.auto-apply-decisions-enabled"),
+            "access review decisions are no longer applied: denied guests keep their access".into(),
+        );
+    }
+    let approves = |side: &Value| {
+        setting(side, "defaultDecision").is_some_and(|d| text(&d).eq_ignore_ascii_case("approve"))
+    };
+    if approves(&after) && !approves(&before) {
+        found.push(
+            "review-default-approve",
+            Some("settings.default-decision"),
+            "guests nobody reviews are now approved".into(),
+        );
     }
 }
 

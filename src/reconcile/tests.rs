@@ -415,6 +415,53 @@ cross-tenant-partner "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a" {
     );
 }
 
+/// An access review as the files say it, with `scope` and a reviewer description.
+fn guest_review(scope: &str, description: &str) -> Desired {
+    let files = load_str(
+        "r.kdl",
+        &format!(
+            "access-review \"R\" {{\n    description-for-reviewers \"{description}\"\n    scope {scope}\n    reviewers self-review=#true\n    settings {{ auto-apply-decisions-enabled #true; }}\n}}\n"
+        ),
+    );
+    assert!(!files.has_errors(), "{:?}", files.diagnostics);
+    files.desired
+}
+
+#[test]
+fn a_new_review_scope_forces_replacement_and_a_new_description_does_not() {
+    let mut live = guest_review("guests-in=allMicrosoft365Groups", "a");
+    live.access_reviews[0].id = Some("r1".into());
+    let ids = LiveIds::new();
+    let described = plan(
+        &guest_review("guests-in=allMicrosoft365Groups", "b"),
+        &live,
+        &ids,
+        &PlanOptions::default(),
+    )
+    .expect("a plan");
+    assert_eq!(described.resources[0].action, Action::Update);
+    let rescoped = plan(
+        &guest_review("guests-in=allTeams", "a"),
+        &live,
+        &ids,
+        &PlanOptions::default(),
+    )
+    .expect("a plan");
+    let change = &rescoped.resources[0];
+    assert_eq!(change.action, Action::Replace);
+    assert_eq!(change.forcing_replacement(), ["scope.guests-in"]);
+    assert_eq!(
+        (
+            rescoped.summary.add,
+            rescoped.summary.change,
+            rescoped.summary.destroy
+        ),
+        (1, 0, 1)
+    );
+    let codes: Vec<&str> = rescoped.risks.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["review-replaced"]);
+}
+
 mod properties {
     use proptest::prelude::*;
 

@@ -1,8 +1,8 @@
 //! The terminal form, in Terraform's shapes.
 
 use super::{
-    Item, Mode, Names, UNMANAGED_TITLE, abbreviated_id, closing_line, headline, items, literal,
-    plural, risk_title, symbol, text_diff,
+    FORCES_REPLACEMENT, Item, Mode, Names, UNMANAGED_TITLE, abbreviated_id, closing_line, headline,
+    items, literal, plural, risk_title, symbol, text_diff,
 };
 use crate::model::plan::{Action, Plan, ResourceChange};
 
@@ -123,13 +123,19 @@ pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
 }
 
 fn resource(out: &mut String, change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) {
-    let sign = symbol(change.action);
+    let sign = match change.action {
+        Action::Replace => format!("{}/{}", paint.sign('-'), paint.sign('+')),
+        other => symbol(other)
+            .chars()
+            .next()
+            .map_or_else(String::new, |c| paint.sign(c)),
+    };
     out.push_str(&format!(
         "  # {} {}\n",
         change.address,
         headline(change.action, mode)
     ));
-    out.push_str(&format!("  {} {} {{\n", paint.sign(sign), change.address));
+    out.push_str(&format!("  {sign} {} {{\n", change.address));
     let lines = body(change, mode, names, paint);
     write_aligned(out, &lines, paint);
     for path in &change.ignored {
@@ -141,8 +147,16 @@ fn resource(out: &mut String, change: &ResourceChange, mode: Mode, names: &Names
 }
 
 fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Vec<Line> {
-    let update = change.action == Action::Update;
+    let update = matches!(change.action, Action::Update | Action::Replace);
     let drift = mode == Mode::Drift;
+    let forced = change.forcing_replacement();
+    let note = |path: &str| {
+        if forced.contains(&path) {
+            FORCES_REPLACEMENT
+        } else {
+            ""
+        }
+    };
     let mut lines = Vec::new();
     for item in items(change) {
         match item {
@@ -158,8 +172,9 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                     (literal(&value, names), "none".to_string())
                 };
                 lines.push(Line::Raw(format!(
-                    "      {} {path}: the tenant has {tenant}, the files say {files}",
-                    paint.sign('~')
+                    "      {} {path}: the tenant has {tenant}, the files say {files}{}",
+                    paint.sign('~'),
+                    note(&path)
                 )));
             }
             Item::Set { sign, path, value } => {
@@ -170,6 +185,7 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 if change.staged && path == "state" {
                     rest.push_str("  # staged: created report-only by --stage");
                 }
+                rest.push_str(note(&path));
                 lines.push(Line::Aligned {
                     sign,
                     key: path,
@@ -181,13 +197,17 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 before,
                 after,
             } => {
+                let note = note(&path);
                 if let Some(diff) = text_diff(&before, &after) {
                     let head = if drift {
                         format!("{path}: the tenant has -, the files say +")
                     } else {
                         path
                     };
-                    lines.push(Line::Raw(format!("      {} {head}:", paint.sign('~'))));
+                    lines.push(Line::Raw(format!(
+                        "      {} {head}:{note}",
+                        paint.sign('~')
+                    )));
                     for (sign, line) in diff {
                         lines.push(Line::Raw(format!("          {} {line}", paint.sign(sign))));
                     }
@@ -196,14 +216,14 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                 let (before, after) = (literal(&before, names), literal(&after, names));
                 if drift {
                     lines.push(Line::Raw(format!(
-                        "      {} {path}: the tenant has {before}, the files say {after}",
+                        "      {} {path}: the tenant has {before}, the files say {after}{note}",
                         paint.sign('~')
                     )));
                 } else {
                     lines.push(Line::Aligned {
                         sign: '~',
                         key: path,
-                        rest: format!("{before} -> {after}"),
+                        rest: format!("{before} -> {after}{note}"),
                     });
                 }
             }
@@ -221,7 +241,11 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                         .join(", ")
                 };
                 if drift {
-                    lines.push(Line::Raw(format!("      {} {path}:", paint.sign('~'))));
+                    lines.push(Line::Raw(format!(
+                        "      {} {path}:{}",
+                        paint.sign('~'),
+                        note(&path)
+                    )));
                     if !added.is_empty() {
                         lines.push(Line::Raw(format!(
                             "          only in the files:  {}",
@@ -241,7 +265,11 @@ fn body(change: &ResourceChange, mode: Mode, names: &Names, paint: &Paint) -> Ve
                         )));
                     }
                 } else {
-                    lines.push(Line::Raw(format!("      {} {path} = [", paint.sign('~'))));
+                    lines.push(Line::Raw(format!(
+                        "      {} {path} = [{}",
+                        paint.sign('~'),
+                        note(&path)
+                    )));
                     for v in &added {
                         lines.push(Line::Raw(format!(
                             "          {} {},",

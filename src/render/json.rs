@@ -44,7 +44,8 @@ pub struct ResourceChangeDocument<'a> {
     pub name: Option<&'a str>,
     /// The tenant's id, when the object exists.
     pub id: Option<&'a str>,
-    /// What happens, as a one-element list (`create`, `update`, `delete` or `no-op`).
+    /// What happens: one of `create`, `update`, `delete` or `no-op`, or `delete` then
+    /// `create` for a replacement.
     pub actions: Vec<Action>,
     /// The tenant's object (declared settings only for updates); null for creates.
     pub before: Option<&'a Value>,
@@ -59,6 +60,9 @@ pub struct ResourceChangeDocument<'a> {
     pub unchanged: usize,
     /// Settings that differ but that `ignore-changes` leaves to others (dotted paths).
     pub ignored: &'a [String],
+    /// For a replacement, the changed settings that force it (dotted paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_paths: Vec<&'a str>,
 }
 
 impl<'a> ResourceChangeDocument<'a> {
@@ -68,13 +72,18 @@ impl<'a> ResourceChangeDocument<'a> {
             kind: change.kind,
             name: change.name.as_deref(),
             id: change.id.as_deref(),
-            actions: vec![change.action],
+            // A replacement is a delete then a create, as Terraform lists it.
+            actions: match change.action {
+                Action::Replace => vec![Action::Delete, Action::Create],
+                other => vec![other],
+            },
             before: change.before.as_ref(),
             after: change.after.as_ref(),
             changed_paths: changed_paths(change),
             changes: &change.changes,
             unchanged: change.unchanged,
             ignored: &change.ignored,
+            replace_paths: change.forcing_replacement(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! first, one collapsible diff per resource, and always within GitHub's comment limit.
 
 use super::{
-    Item, Mode, Names, abbreviated_id, closing_line, counts, items, literal, plural, risk_title,
-    shorten, symbol,
+    FORCES_REPLACEMENT, Item, Mode, Names, abbreviated_id, closing_line, counts, items, literal,
+    plural, risk_title, shorten, symbol,
 };
 use crate::model::plan::{Action, Plan, ResourceChange};
 
@@ -81,6 +81,14 @@ fn what(change: &ResourceChange, mode: Mode) -> String {
         (Mode::Plan, Action::Create) => "create".into(),
         (Mode::Plan, Action::Update) => format!("update {settings}"),
         (Mode::Plan, Action::Delete) => "destroy".into(),
+        (Mode::Plan, Action::Replace) => format!(
+            "replace (destroy, then create): {} forces replacement",
+            change.forcing_replacement().join(", ")
+        ),
+        (Mode::Drift, Action::Replace) => format!(
+            "{settings} changed outside steward; only a replacement undoes {}",
+            change.forcing_replacement().join(", ")
+        ),
         (Mode::Drift, Action::Create) => "missing from the tenant".into(),
         (Mode::Drift, Action::Update) => format!("{settings} changed outside steward"),
         (Mode::Drift, Action::Delete) => "not in the files".into(),
@@ -90,13 +98,22 @@ fn what(change: &ResourceChange, mode: Mode) -> String {
 
 /// One resource's collapsible diff.
 fn detail(change: &ResourceChange, names: &Names) -> String {
+    let forced = change.forcing_replacement();
+    let note = |path: &str| {
+        if forced.contains(&path) {
+            FORCES_REPLACEMENT
+        } else {
+            ""
+        }
+    };
     let mut body = String::new();
     for item in items(change) {
         match item {
             Item::Id(id) => body.push_str(&format!("  id = {}\n", super::quote(&id))),
             Item::Set { sign, path, value } => body.push_str(&format!(
-                "{sign} {path} = {}\n",
-                super::setting_literal(&path, &value, names)
+                "{sign} {path} = {}{}\n",
+                super::setting_literal(&path, &value, names),
+                note(&path)
             )),
             Item::Change {
                 path,
@@ -104,7 +121,11 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
                 after,
             } => {
                 body.push_str(&format!("- {path} = {}\n", literal(&before, names)));
-                body.push_str(&format!("+ {path} = {}\n", literal(&after, names)));
+                body.push_str(&format!(
+                    "+ {path} = {}{}\n",
+                    literal(&after, names),
+                    note(&path)
+                ));
             }
             Item::Members {
                 path,
@@ -112,7 +133,7 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
                 removed,
                 kept,
             } => {
-                body.push_str(&format!("  {path} = [\n"));
+                body.push_str(&format!("  {path} = [{}\n", note(&path)));
                 for v in &added {
                     body.push_str(&format!("+   {},\n", literal(v, names)));
                 }

@@ -289,7 +289,7 @@ fn changed_paths(change: &ResourceChange) -> Vec<String> {
             .into_iter()
             .map(|(path, _)| path)
             .collect(),
-        Action::Update => change.changes.iter().map(|c| c.path.clone()).collect(),
+        Action::Update | Action::Replace => change.changes.iter().map(|c| c.path.clone()).collect(),
         Action::Delete | Action::NoOp => Vec::new(),
     }
 }
@@ -360,7 +360,7 @@ fn items(change: &ResourceChange) -> Vec<Item> {
             }
             out
         }
-        Action::Update => {
+        Action::Update | Action::Replace => {
             let mut out = Vec::new();
             if let Some(id) = &change.id {
                 out.push(Item::Id(id.clone()));
@@ -442,6 +442,10 @@ fn headline(action: Action, mode: Mode) -> &'static str {
         (Mode::Plan, Action::Create) => "will be created",
         (Mode::Plan, Action::Update) => "will be updated in place",
         (Mode::Plan, Action::Delete) => "will be destroyed",
+        (Mode::Plan, Action::Replace) => "must be replaced (destroyed, then created)",
+        (Mode::Drift, Action::Replace) => {
+            "changed outside steward in a way only a replacement undoes"
+        }
         (Mode::Drift, Action::Create) => "is declared in the files but missing from the tenant",
         (Mode::Drift, Action::Update) => "changed outside steward",
         (Mode::Drift, Action::Delete) => {
@@ -451,14 +455,18 @@ fn headline(action: Action, mode: Mode) -> &'static str {
     }
 }
 
-fn symbol(action: Action) -> char {
+fn symbol(action: Action) -> &'static str {
     match action {
-        Action::Create => '+',
-        Action::Update => '~',
-        Action::Delete => '-',
-        Action::NoOp => ' ',
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Delete => "-",
+        Action::Replace => "-/+",
+        Action::NoOp => " ",
     }
 }
+
+/// The comment after a setting whose change replaces the object.
+const FORCES_REPLACEMENT: &str = "  # forces replacement";
 
 /// The title of the risk section.
 fn risk_title(mode: Mode) -> &'static str {

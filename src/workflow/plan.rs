@@ -324,6 +324,7 @@ fn verb(action: Action) -> &'static str {
         Action::Create => "create",
         Action::Update => "update",
         Action::Delete => "delete",
+        Action::Replace => "replace",
     }
 }
 
@@ -333,6 +334,7 @@ fn action_text(action: Action) -> &'static str {
         Action::Create => "a create",
         Action::Update => "an update",
         Action::Delete => "a delete",
+        Action::Replace => "a replacement",
     }
 }
 

@@ -45,7 +45,7 @@ async fn the_pack_applies_and_the_tenant_converges() {
     assert!(
         applied
             .stdout
-            .contains("Apply complete! Resources: 7 added, 5 changed, 0 destroyed."),
+            .contains("Apply complete! Resources: 8 added, 5 changed, 0 destroyed."),
         "{}",
         applied.stdout
     );
@@ -86,12 +86,12 @@ async fn the_pack_applies_and_the_tenant_converges() {
             "each outcome follows its own start: {outcome}"
         );
     }
-    // 7 creates, CA002's PATCH, the authorization, SharePoint and cross-tenant PATCHes, the
+    // 8 creates (7 policies, the guest review), CA002's PATCH, the authorization, SharePoint and cross-tenant PATCHes, the
     // methods policy (its own PATCH plus one per changed method: fido2, authenticator, sms,
     // email, TAP), and one CSOM write per changed SharePoint setting outside Graph (OneDrive's
     // sharing, the default link and its permission, verification-code re-authentication).
-    assert_eq!(started.len(), 21, "{journal}");
-    assert_eq!(outcomes.len(), 21, "{journal}");
+    assert_eq!(started.len(), 22, "{journal}");
+    assert_eq!(outcomes.len(), 22, "{journal}");
     assert_eq!(
         started
             .iter()

@@ -65,7 +65,7 @@ fn readme_sandbox_snippet_plans_against_a_served_sandbox() {
     let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Plan: 7 to add, 5 to change, 0 to destroy."),
+        stdout.contains("Plan: 8 to add, 5 to change, 0 to destroy."),
         "{stdout}\n{stderr}"
     );
     assert!(

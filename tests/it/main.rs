@@ -11,6 +11,7 @@ mod graph_support;
 #[allow(dead_code)]
 mod sandbox_support;
 
+mod access_reviews_sandbox;
 mod apply_crash_property;
 mod apply_faults;
 mod apply_sandbox;

@@ -35,7 +35,7 @@ async fn the_pack_against_the_demo_tenant_in_all_three_formats() {
     assert!(
         human
             .stdout
-            .ends_with("Plan: 7 to add, 5 to change, 0 to destroy.\n"),
+            .ends_with("Plan: 8 to add, 5 to change, 0 to destroy.\n"),
         "{}",
         human.stdout
     );
@@ -81,7 +81,7 @@ async fn the_pack_against_the_demo_tenant_in_all_three_formats() {
     assert_eq!(errors, Vec::<String>::new());
     assert_eq!(
         document["summary"],
-        json!({"add": 7, "change": 5, "destroy": 0})
+        json!({"add": 8, "change": 5, "destroy": 0})
     );
     insta::assert_snapshot!("demo_plan_json", json.stdout);
     sandbox.shutdown().await;
@@ -283,7 +283,7 @@ async fn a_saved_plan_records_the_tenant_the_files_and_every_object_read_and_no_
     assert!(fingerprints.contains_key("sharepoint-settings"));
     assert_eq!(
         saved["plan"]["summary"],
-        json!({"add": 7, "change": 5, "destroy": 0})
+        json!({"add": 8, "change": 5, "destroy": 0})
     );
     sandbox.shutdown().await;
 }
@@ -295,7 +295,7 @@ fn plan_with_the_sandbox_flag_runs_the_quick_start() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .ends_with("Plan: 7 to add, 5 to change, 0 to destroy.\n"),
+            .ends_with("Plan: 8 to add, 5 to change, 0 to destroy.\n"),
         "{}",
         run.stdout
     );

@@ -436,7 +436,7 @@ fn json_documents_validate_against_the_plan_schema() {
         assert!(errors.is_empty(), "{errors:#?}");
     }
     let mut broken = render::json(&mixed_plan(), Mode::Plan);
-    broken["resource_changes"][0]["actions"] = json!(["replace"]);
+    broken["resource_changes"][0]["actions"] = json!(["recreate"]);
     assert!(
         !validator.is_valid(&broken),
         "the schema constrains actions"

@@ -48,7 +48,7 @@ fn reports_of_several_tenants_merge_into_one_summary() {
     let lines: Vec<&str> = markdown.stdout.lines().collect();
     assert_eq!(lines[0], "<!-- steward-fleet -->");
     assert_eq!(lines[1], "### steward: 3 tenants, 2 need attention");
-    assert!(lines[5].starts_with("| ⚠️ contoso | **drifted**: 7 to add, 5 to change, 0 to destroy | ca-deleted: conditional-access-policy \"CA003"), "{}", lines[5]);
+    assert!(lines[5].starts_with("| ⚠️ contoso | **drifted**: 8 to add, 5 to change, 0 to destroy | ca-deleted: conditional-access-policy \"CA003"), "{}", lines[5]);
     assert!(
         lines[5].contains("<br>and "),
         "risks are cut short: {}",

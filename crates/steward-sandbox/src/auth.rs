@@ -34,6 +34,7 @@ pub enum Area {
     SharePoint,
     RetentionLabels,
     CrossTenantAccess,
+    AccessReviews,
     Users,
     Groups,
     ServicePrincipals,
@@ -87,6 +88,8 @@ fn rule(area: Area, write: bool) -> Rule {
         (RetentionLabels, true) => &["RecordsManagement.ReadWrite.All"],
         (CrossTenantAccess, false) => &["Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess"],
         (CrossTenantAccess, true) => &["Policy.ReadWrite.CrossTenantAccess"],
+        (AccessReviews, false) => &["AccessReview.Read.All", "AccessReview.ReadWrite.All"],
+        (AccessReviews, true) => &["AccessReview.ReadWrite.All"],
         (Users, _) => &[
             "User.Read.All",
             "User.ReadWrite.All",

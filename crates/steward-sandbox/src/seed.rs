@@ -33,6 +33,7 @@ pub const STATE_KEYS: &[&str] = &[
     "security/labels/retentionLabels",
     "policies/crossTenantAccessPolicy/default",
     "policies/crossTenantAccessPolicy/partners",
+    "identityGovernance/accessReviews/definitions",
     "users",
     "groups",
     "groupMembers",
@@ -55,6 +56,7 @@ const RETENTION_LABELS: &str = "security/labels/retentionLabels";
 
 const CROSS_TENANT_DEFAULT: &str = "policies/crossTenantAccessPolicy/default";
 const CROSS_TENANT_PARTNERS: &str = "policies/crossTenantAccessPolicy/partners";
+const ACCESS_REVIEWS: &str = "identityGovernance/accessReviews/definitions";
 
 /// Microsoft's own tenant: owner of every first-party application.
 const MICROSOFT_TENANT_ID: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
@@ -150,6 +152,7 @@ pub fn empty() -> Map<String, Value> {
     state.insert(RETENTION_LABELS.into(), json!([]));
     state.insert(CROSS_TENANT_DEFAULT.into(), cross_tenant_default());
     state.insert(CROSS_TENANT_PARTNERS.into(), json!([]));
+    state.insert(ACCESS_REVIEWS.into(), json!([]));
     state.insert(USERS.into(), json!([]));
     state.insert(GROUPS.into(), json!([]));
     state.insert(GROUP_MEMBERS.into(), json!({}));
@@ -967,6 +970,7 @@ fn sandbox_clients() -> Value {
                     "Policy.ReadWrite.SecurityDefaults",
                     "Policy.ReadWrite.Authorization",
                     "Policy.ReadWrite.CrossTenantAccess",
+                    "AccessReview.ReadWrite.All",
                     "SharePointTenantSettings.ReadWrite.All",
                     "User.Read.All",
                     "GroupMember.Read.All",
@@ -987,6 +991,7 @@ fn sandbox_clients() -> Value {
                 "roles": [
                     "Policy.Read.All",
                     "Policy.Read.AuthenticationMethod",
+                    "AccessReview.Read.All",
                     "SharePointTenantSettings.Read.All",
                     "User.Read.All",
                     "GroupMember.Read.All",
@@ -1481,6 +1486,7 @@ mod tests {
                 CROSS_TENANT_PARTNERS,
                 "crossTenantAccessPolicyConfigurationPartner",
             ),
+            (ACCESS_REVIEWS, "accessReviewScheduleDefinition"),
             (USERS, "user"),
             (GROUPS, "group"),
             (SERVICE_PRINCIPALS, "servicePrincipal"),

@@ -5,6 +5,7 @@
 //! fields); [`project`] keeps what the model can express and reports the rest (never a silent
 //! drop); [`references`] and [`name_references`] turn ids into the names a file would say.
 
+pub mod access_review;
 pub mod authentication_methods;
 pub mod authentication_strength;
 pub mod conditional_access;
@@ -43,6 +44,8 @@ pub struct KindAdapter {
     /// Graph's key of objects that have neither `id` nor `displayName` (cross-tenant partners
     /// are keyed by `tenantId`): it stands in for both.
     pub identity_key: Option<&'static str>,
+    /// Graph updates the object with PUT and the whole object (access reviews), not PATCH.
+    pub put_whole: bool,
 }
 
 impl KindAdapter {
@@ -54,6 +57,7 @@ impl KindAdapter {
         own_requests: |_: &write::Property| None,
         patch_carries: &[],
         identity_key: None,
+        put_whole: false,
     };
 }
 
@@ -69,6 +73,7 @@ pub fn adapter(kind: Kind) -> &'static KindAdapter {
         Kind::RetentionLabel => &retention_label::ADAPTER,
         Kind::CrossTenantAccess => &cross_tenant::DEFAULT_ADAPTER,
         Kind::CrossTenantPartner => &cross_tenant::PARTNER_ADAPTER,
+        Kind::AccessReview => &access_review::ADAPTER,
         Kind::EmergencyAccess
         | Kind::Prune
         | Kind::CheckException

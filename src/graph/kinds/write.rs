@@ -32,7 +32,7 @@ pub struct UnknownName {
 /// One request of a write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteRequest {
-    /// `POST`, `PATCH` or `DELETE`.
+    /// `POST`, `PATCH`, `PUT` or `DELETE`.
     pub method: &'static str,
     /// Path relative to `/v1.0/`.
     pub path: String,
@@ -179,6 +179,14 @@ pub fn update(
     } else {
         path.to_string()
     };
+    if adapter.put_whole {
+        // The whole object replaces the tenant's: every writable property is sent.
+        return Ok(vec![WriteRequest {
+            method: "PUT",
+            path: target,
+            body: Some(graph),
+        }]);
+    }
     let mut requests = Vec::new();
     let mut body = Map::new();
     for key in &keys {
@@ -498,6 +506,49 @@ mod tests {
                 "signInRiskLevels": [],
                 "applications": {"includeApplications": ["All"]}}}))
         );
+    }
+
+    #[test]
+    fn an_access_review_is_updated_by_a_put_of_the_whole_definition() {
+        let loaded = load_str(
+            "r.kdl",
+            "access-review \"R\" {\n    description-for-reviewers \"new\"\n    scope guests-in=allTeams\n    reviewers group-owners=#true\n    settings { auto-apply-decisions-enabled #true; }\n}\n",
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let json = to_map(&loaded.desired.access_reviews[0]);
+        let changes = [FieldChange {
+            path: "description-for-reviewers".into(),
+            pointer: "/descriptionForReviewers".into(),
+            before: json!("old"),
+            after: json!("new"),
+            added: vec![],
+            removed: vec![],
+        }];
+        let requests = update(
+            Kind::AccessReview,
+            "r1",
+            &json,
+            &Value::Null,
+            Some(&changes),
+            &table(),
+        )
+        .expect("ok");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            (requests[0].method, requests[0].path.as_str()),
+            ("PUT", "identityGovernance/accessReviews/definitions/r1")
+        );
+        let body = requests[0].body.clone().unwrap_or_default();
+        assert_eq!(body["descriptionForReviewers"], "new");
+        assert_eq!(
+            body["reviewers"],
+            json!([{"query": "./owners", "queryType": "MicrosoftGraph"}])
+        );
+        assert!(
+            body["instanceEnumerationScope"]["query"].is_string(),
+            "{body}"
+        );
+        assert_eq!(body["settings"], json!({"autoApplyDecisionsEnabled": true}));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub(super) enum Kind {
     AuthStrength,
     RetentionLabel,
     CrossTenantPartner,
+    AccessReview,
     User,
     Group,
     ServicePrincipal,
@@ -77,6 +78,14 @@ pub(super) const COLLS: &[Coll] = &[
         context: "policies/crossTenantAccessPolicy/partners",
     },
     Coll {
+        key: "identityGovernance/accessReviews/definitions",
+        paths: &["identitygovernance/accessreviews/definitions"],
+        ty: "microsoft.graph.accessReviewScheduleDefinition",
+        area: Area::AccessReviews,
+        kind: Kind::AccessReview,
+        context: "identityGovernance/accessReviews/definitions",
+    },
+    Coll {
         key: "users",
         paths: &["users"],
         ty: "",
@@ -132,6 +141,11 @@ pub(super) fn collection(
     req: &Request,
     rest: &[(String, Option<String>)],
 ) -> Reply {
+    if coll.kind == Kind::AccessReview
+        && let Some(r) = unlicensed(app)
+    {
+        return r;
+    }
     match rest {
         [] => match req.method {
             "GET" => list(app, coll, req),
@@ -139,6 +153,13 @@ pub(super) fn collection(
             m => method_not_allowed(m),
         },
         [(seg, None)] if seg == "$count" => count_only(app, coll, req),
+        [(id, _)] if coll.kind == Kind::AccessReview => match req.method {
+            "GET" => get_item(app, coll, req, id, None),
+            // Graph documents no PATCH for definitions: an update is a PUT of the whole object.
+            "PUT" => put_review(app, coll, req, id),
+            "DELETE" => delete_item(app, coll, id),
+            m => method_not_allowed(m),
+        },
         [(id, alt)] => match req.method {
             "GET" => get_item(app, coll, req, id, alt.as_deref()),
             "PATCH" => update_item(app, coll, req, id),
@@ -240,6 +261,7 @@ pub(super) fn filterable(kind: Kind) -> Option<&'static [&'static str]> {
         Kind::RoleDefinition => Some(&["id", "displayName", "isBuiltIn", "templateId"]),
         Kind::RetentionLabel | Kind::RoleTemplate | Kind::Organization => Some(&[]),
         Kind::CrossTenantPartner => Some(&["tenantId"]),
+        Kind::AccessReview => Some(&["displayName"]),
     }
 }
 
@@ -517,6 +539,7 @@ pub(super) fn read_only(coll: &Coll) -> Option<Reply> {
             | Kind::AuthStrength
             | Kind::RetentionLabel
             | Kind::CrossTenantPartner
+            | Kind::AccessReview
     ) {
         None
     } else {

@@ -16,6 +16,7 @@ use super::store::Store;
 
 mod collections;
 mod directory;
+mod reviews;
 mod router;
 mod singletons;
 mod strengths;
@@ -24,6 +25,7 @@ mod writes;
 
 use collections::*;
 use directory::*;
+use reviews::*;
 use router::*;
 pub use router::{handle, is_limited_write};
 use singletons::*;

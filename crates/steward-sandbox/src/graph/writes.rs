@@ -6,10 +6,13 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
     if let Some(r) = read_only(coll) {
         return r;
     }
-    let body = match req.json_object() {
+    let mut body = match req.json_object() {
         Ok(b) => b,
         Err(r) => return r,
     };
+    if coll.kind == Kind::AccessReview {
+        typed_scopes(&mut body);
+    }
     let mut ty = coll.ty.to_string();
     if coll.kind == Kind::NamedLocation {
         match named_location_type(&body) {
@@ -34,6 +37,7 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
             "retentionDuration",
         ],
         Kind::CrossTenantPartner => &["tenantId"],
+        Kind::AccessReview => &["displayName", "scope", "settings"],
         _ => &[],
     };
     if let Err(r) = require(&body, required) {
@@ -45,6 +49,9 @@ pub(super) fn create(app: &App, coll: &Coll, req: &Request) -> Reply {
     bind_event_type(coll.kind, &mut body);
     if coll.kind == Kind::CrossTenantPartner {
         return create_partner(app, coll, body);
+    }
+    if coll.kind == Kind::AccessReview {
+        return create_review(app, coll, body);
     }
     let now = now();
     let id = uuid::Uuid::new_v4().to_string();
