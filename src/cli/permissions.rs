@@ -204,6 +204,18 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
             if k.app_only { "" } else { "  delegated only" },
         );
     }
+    let licensed: Vec<&KindPermissions> = report
+        .kinds
+        .iter()
+        .filter(|k| k.licence.is_some())
+        .collect();
+    if !licensed.is_empty() {
+        println!();
+        println!("Licences the tenant needs:");
+        for k in licensed {
+            println!("  {:width$}  {}", k.kind, k.licence.unwrap_or_default());
+        }
+    }
     if !report.needs_signed_in_admin.is_empty() {
         println!();
         println!(

@@ -22,6 +22,16 @@ pub struct KindPermissions {
     pub app_only: bool,
     /// The least-privileged Entra or Purview role a signed-in admin needs to write it.
     pub admin_role: &'static str,
+    /// The licence the tenant needs for the feature, when Graph refuses it without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<&'static str>,
+}
+
+/// The licence a kind's feature needs, when the tenant's base licences do not include it.
+pub fn licence(kind: Kind) -> Option<&'static str> {
+    (kind == Kind::AccessReview).then_some(
+        "Microsoft Entra ID Governance (or Microsoft Entra ID P2), for every reviewer and reviewed guest",
+    )
 }
 
 /// The permissions of one kind (`None` for steward's own declarations), from the kind registry.
@@ -42,6 +52,7 @@ pub fn for_kind(kind: Kind) -> Option<KindPermissions> {
         delegated_write: p.write.to_vec(),
         app_only: p.application,
         admin_role: p.admin_role,
+        licence: licence(kind),
     })
 }
 

@@ -65,3 +65,46 @@ fn invalid_files_are_refused_with_their_diagnostics() {
         run.stderr
     );
 }
+
+#[test]
+fn a_guest_review_names_its_permissions_and_the_licence_it_needs() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "r.kdl",
+        "access-review \"R\" {\n    scope guests-in=allTeams\n    reviewers group-owners=#true\n    settings { auto-apply-decisions-enabled #true; }\n}\ncross-tenant-access {\n    inbound-trust is-mfa-accepted=#false\n}\n",
+    );
+    let run = scratch.run(&["permissions", "r.kdl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "  apply:                AccessReview.Read.All, AccessReview.ReadWrite.All, Directory.Read.All, Policy.Read.All, Policy.ReadWrite.CrossTenantAccess, RoleManagement.Read.Directory\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Licences the tenant needs:\n  access-review        Microsoft Entra ID Governance (or Microsoft Entra ID P2), for every reviewer and reviewed guest\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let json = scratch.run(&["permissions", "--format", "json", "r.kdl"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let kinds = report["kinds"].as_array().cloned().unwrap_or_default();
+    let review = kinds
+        .iter()
+        .find(|k| k["kind"] == "access-review")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        review["licence"],
+        "Microsoft Entra ID Governance (or Microsoft Entra ID P2), for every reviewer and reviewed guest"
+    );
+    let cross = kinds
+        .iter()
+        .find(|k| k["kind"] == "cross-tenant-access")
+        .cloned()
+        .unwrap_or_default();
+    assert!(cross.get("licence").is_none(), "{cross}");
+}
