@@ -592,6 +592,22 @@ pub fn access_review(review: &super::access_review::AccessReview) -> Vec<Finding
             "write reviewers { group-owners #true; }, managers #true, users \"…\", groups \"…\" or self-review #true",
         ));
     }
+    let settings = &review.settings;
+    if settings.auto_apply_decisions_enabled == Some(true)
+        && settings.default_decision_enabled == Some(true)
+        && settings.default_decision == Some(super::access_review::DefaultDecision::Deny)
+    {
+        // Microsoft's caution on accessReviewScheduleSettings.
+        out.push(warning(
+            "steward::access-review::deny-by-default",
+            "/settings/defaultDecision",
+            format!(
+                "access review {:?} removes every guest whose reviewers do not answer in time",
+                review.display_name
+            ),
+            "keep it if that is intended; default-decision Recommendation removes only guests the recommendations flag (inactive ones)",
+        ));
+    }
     let date = |text: &str| {
         let b = text.as_bytes();
         b.len() == 10
@@ -775,6 +791,52 @@ mod tests {
             .map(|d| d.code)
             .collect();
         assert_eq!(codes, ["steward::ca::empty-lockout-waiver"]);
+    }
+
+    fn review_codes(body: &str) -> Vec<&'static str> {
+        let loaded = load_str("r.kdl", &format!("access-review \"R\" {{\n{body}}}\n"));
+        loaded.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_review_has_one_kind_of_scope_reviewers_that_go_together_and_real_dates() {
+        let settings =
+            "    settings { recurrence type=weekly interval=1 start-date=\"2027-01-05\"; }\n";
+        assert_eq!(
+            review_codes(&format!(
+                "    scope guests-in=allTeams\n    reviewers group-owners=#true\n{settings}"
+            )),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            review_codes(&format!(
+                "    scope guests-in=allTeams {{ groups \"Finance\"; }}\n    reviewers group-owners=#true\n{settings}"
+            )),
+            ["steward::access-review::scope"]
+        );
+        assert_eq!(
+            review_codes(&format!(
+                "    scope {{ groups \"Finance\"; }}\n    reviewers self-review=#true managers=#true\n{settings}"
+            )),
+            ["steward::access-review::self-review"]
+        );
+        assert_eq!(
+            review_codes(
+                "    scope guests-in=allTeams\n    reviewers\n    settings { recurrence type=weekly interval=1 start-date=\"5 Jan\"; }\n"
+            ),
+            [
+                "steward::access-review::no-reviewers",
+                "steward::access-review::date"
+            ]
+        );
+    }
+
+    #[test]
+    fn auto_applied_deny_by_default_is_a_warning() {
+        let codes = review_codes(
+            "    scope guests-in=allTeams\n    reviewers group-owners=#true\n    settings {\n        auto-apply-decisions-enabled #true\n        default-decision-enabled #true\n        default-decision Deny\n    }\n",
+        );
+        assert_eq!(codes, ["steward::access-review::deny-by-default"]);
     }
 
     fn retention_codes(body: &str) -> Vec<&'static str> {
