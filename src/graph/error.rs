@@ -444,6 +444,11 @@ pub(crate) fn required_permission(method: &str, path: &str) -> Option<String> {
         )
     } else if p.starts_with("policies/crosstenantaccesspolicy") {
         ("Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess")
+    } else if p.starts_with("tenantrelationships/findtenantinformation") {
+        (
+            "CrossTenantInformation.ReadBasic.All",
+            "CrossTenantInformation.ReadBasic.All",
+        )
     } else if p.starts_with("identitygovernance/accessreviews") {
         ("AccessReview.Read.All", "AccessReview.ReadWrite.All")
     } else if p.starts_with("directoryobjects") {

@@ -36,6 +36,25 @@ pub async fn tenant_id(client: &GraphClient) -> Result<String, GraphError> {
     }
 }
 
+/// The tenant id of the organisation that owns `domain` (a verified domain), `None` when no
+/// tenant does (Graph answers 404).
+pub async fn tenant_of_domain(
+    client: &GraphClient,
+    domain: &str,
+) -> Result<Option<String>, GraphError> {
+    let quoted = domain.replace('\'', "''");
+    let path =
+        format!("tenantRelationships/findTenantInformationByDomainName(domainName='{quoted}')");
+    match client.get(&path).await {
+        Ok(body) => Ok(body
+            .get("tenantId")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)),
+        Err(GraphError::Http(e)) if e.status == 404 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The Graph host the client talks to, `host[:port]` in lower case. Loopback hosts are given
 /// without their port: a local sandbox listens on a new port every run, the tenant id tells
 /// sandboxes apart.

@@ -550,8 +550,8 @@ pub fn cross_tenant_partner_name(name: &str) -> Finding {
     error(
         "steward::cross-tenant::partner-id",
         "/displayName",
-        format!("cross-tenant-partner {name:?} is not a tenant id"),
-        "name the partner by its tenant id (a GUID); Graph's tenantRelationships/findTenantInformationByDomainName(domainName='…') gives the tenant id of a verified domain",
+        format!("cross-tenant-partner {name:?} is neither a tenant id nor a domain name"),
+        "name the partner by its tenant id (a GUID) or one of its verified domains (fabrikam.com)",
     )
 }
 

@@ -157,7 +157,8 @@ pub struct CrossTenantAccess {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrossTenantPartner {
-    /// The partner organisation's tenant id: its identity in steward and in Graph.
+    /// The partner organisation: its tenant id, or one of its verified domains (steward looks
+    /// the tenant id up when it plans).
     pub display_name: String,
     /// Pins the declaration to the partner's tenant id (the same as its name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,6 +190,20 @@ pub struct CrossTenantPartner {
     /// Whether the partner is a service provider for this tenant (Microsoft's GDAP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_service_provider: Option<bool>,
+}
+
+/// True for a DNS domain name (`fabrikam.com`): labels of letters, digits and hyphens.
+pub fn is_domain(text: &str) -> bool {
+    let labels: Vec<&str> = text.split('.').collect();
+    labels.len() >= 2
+        && text.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 impl super::Resource for CrossTenantAccess {
@@ -224,9 +239,24 @@ impl super::Resource for CrossTenantPartner {
             ),
             ("/tenantRestrictions", self.tenant_restrictions.as_ref()),
         ]);
-        if !is_guid(&self.display_name) {
+        if !is_guid(&self.display_name) && !is_domain(&self.display_name) {
             out.push(super::checks::cross_tenant_partner_name(&self.display_name));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_domain;
+
+    #[test]
+    fn domain_names_are_told_from_other_text() {
+        assert!(is_domain("fabrikam.com"));
+        assert!(is_domain("contoso.onmicrosoft.com"));
+        assert!(!is_domain("fabrikam"));
+        assert!(!is_domain("Fabrikam Ltd.com"));
+        assert!(!is_domain("-x.com"));
+        assert!(!is_domain("a..com"));
     }
 }

@@ -423,7 +423,11 @@ registry! {
         description: "Cross-tenant access settings for one partner organisation, by tenant id.",
         arity: Arity::Named,
         graph_path: Some("policies/crossTenantAccessPolicy/partners"),
-        permissions: Some(CROSS_TENANT_ACCESS),
+        // CrossTenantInformation.ReadBasic.All looks up the tenant id of a partner named by domain.
+        permissions: Some(Permissions {
+            read: &["Policy.Read.All", "CrossTenantInformation.ReadBasic.All"],
+            ..CROSS_TENANT_ACCESS
+        }),
         export_file: "cross-tenant-partners.kdl",
         prune: Some(PruneKind::CrossTenantPartner),
         references: &[RefKind::User, RefKind::Group, RefKind::Application],

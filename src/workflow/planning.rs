@@ -369,6 +369,7 @@ pub async fn compute_reading(
             return Err(Error::graph("cannot check references")(e));
         }
     };
+    let desired = partners_by_tenant_id(client, loaded, desired, &mut names).await?;
     let ids: LiveIds = live
         .objects
         .iter()
@@ -395,6 +396,56 @@ pub async fn compute_reading(
         desired,
         names,
     })
+}
+
+/// Partners the files name by a verified domain, named by their tenant id (Graph's key, and
+/// what the tenant's partners are read as); the domain labels the id in the plan.
+async fn partners_by_tenant_id(
+    client: &GraphClient,
+    loaded: &Loaded,
+    mut desired: crate::model::Desired,
+    names: &mut std::collections::HashMap<String, String>,
+) -> Result<crate::model::Desired> {
+    let mut diagnostics = Vec::new();
+    for partner in &mut desired.cross_tenant_partners {
+        let domain = partner.display_name.clone();
+        if crate::model::reference::is_guid(&domain) {
+            continue;
+        }
+        let found = crate::graph::tenant::tenant_of_domain(client, &domain)
+            .await
+            .map_err(Error::graph("cannot look up a partner's tenant"))?;
+        match found {
+            Some(tenant) => {
+                names.insert(tenant.clone(), domain);
+                partner.display_name = tenant;
+            }
+            None => {
+                let address =
+                    crate::model::Address::named(Kind::CrossTenantPartner, domain.clone());
+                let message =
+                    format!("{address}: no Microsoft Entra tenant has the domain {domain:?}");
+                diagnostics.push(match loaded.origins.get(&address) {
+                    Some(origin) => Diagnostic::error(
+                        "steward::unresolved",
+                        &origin.file,
+                        origin.span_of(""),
+                        message,
+                        "does not resolve",
+                    )
+                    .with_help(
+                        "name the partner by a domain its tenant has verified, or by its tenant id",
+                    ),
+                    None => Diagnostic::unlocated("steward::unresolved", message),
+                });
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(desired)
+    } else {
+        Err(Error::Unresolved { diagnostics })
+    }
 }
 
 /// `--stage`: the plan (and the configuration the guards judge) with every new Conditional

@@ -255,3 +255,40 @@ async fn collaboration_opened_and_mfa_trusted_in_the_portal_are_risky_drift() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_named_by_its_domain_is_configured_under_its_tenant_id() {
+    let sandbox = common::demo(SandboxConfig::default()).await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    scratch.write(
+        "p/partner.kdl",
+        "cross-tenant-partner \"fabrikam.com\" {\n    inbound-trust is-mfa-accepted=#true\n}\n",
+    );
+    let applied = run(scratch.path(), &["apply", "p", "--auto-approve"], &url).await;
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let partner = graph(
+        reqwest::Method::GET,
+        &url,
+        &format!("policies/crossTenantAccessPolicy/partners/{PARTNER}"),
+        None,
+    )
+    .await;
+    assert_eq!(partner.status(), 200);
+    let plan = run(scratch.path(), &["plan", "p", "--detailed-exitcode"], &url).await;
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    scratch.write(
+        "p/partner.kdl",
+        "cross-tenant-partner \"nowhere.example\" {\n    inbound-trust is-mfa-accepted=#false\n}\n",
+    );
+    let unknown = run(scratch.path(), &["plan", "p"], &url).await;
+    assert_eq!(unknown.code, 1, "{}{}", unknown.stdout, unknown.stderr);
+    let stderr = common::flat(&unknown.stderr);
+    assert!(
+        stderr.contains("cross-tenant-partner \"nowhere.example\": no Microsoft Entra tenant has the domain \"nowhere.example\""),
+        "{}",
+        unknown.stderr
+    );
+    assert!(stderr.contains("partner.kdl"), "{}", unknown.stderr);
+}

@@ -35,6 +35,7 @@ pub enum Area {
     RetentionLabels,
     CrossTenantAccess,
     AccessReviews,
+    TenantInformation,
     Users,
     Groups,
     ServicePrincipals,
@@ -90,6 +91,7 @@ fn rule(area: Area, write: bool) -> Rule {
         (CrossTenantAccess, true) => &["Policy.ReadWrite.CrossTenantAccess"],
         (AccessReviews, false) => &["AccessReview.Read.All", "AccessReview.ReadWrite.All"],
         (AccessReviews, true) => &["AccessReview.ReadWrite.All"],
+        (TenantInformation, _) => &["CrossTenantInformation.ReadBasic.All"],
         (Users, _) => &[
             "User.Read.All",
             "User.ReadWrite.All",

@@ -13,6 +13,56 @@ const QUERY_TYPES: &[&str] = &[
     "#microsoft.graph.accessReviewInactiveUsersQueryScope",
 ];
 
+/// Other organisations' tenants, for `findTenantInformationByDomainName`: the state file's
+/// `_sandbox.externalTenants` (`[{"tenantId", "displayName", "defaultDomainName", "domains"}]`),
+/// else Fabrikam, the partner of Microsoft's cross-tenant examples.
+pub(super) fn tenant_information(app: &App, domain: &str) -> Reply {
+    let store = app.lock();
+    let listed = store
+        .data
+        .get("_sandbox")
+        .and_then(|s| s.get("externalTenants"))
+        .and_then(Value::as_array)
+        .cloned();
+    drop(store);
+    let tenants = listed.unwrap_or_else(|| {
+        vec![json!({
+            "tenantId": "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a",
+            "displayName": "Fabrikam",
+            "defaultDomainName": "fabrikam.onmicrosoft.com",
+            "domains": ["fabrikam.com", "fabrikam.onmicrosoft.com"],
+        })]
+    });
+    let found = tenants.iter().find(|t| {
+        t.get("domains")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|d| d.eq_ignore_ascii_case(domain))
+    });
+    match found {
+        Some(t) => Reply::json(
+            200,
+            with_context(
+                json!({
+                    "tenantId": t.get("tenantId").cloned().unwrap_or(Value::Null),
+                    "federationBrandName": null,
+                    "displayName": t.get("displayName").cloned().unwrap_or(Value::Null),
+                    "defaultDomainName": t.get("defaultDomainName").cloned().unwrap_or(Value::Null),
+                }),
+                &app.base_url,
+                "microsoft.graph.tenantInformation",
+            ),
+        ),
+        None => Reply::error(
+            404,
+            "Request_ResourceNotFound",
+            format!("No tenant was found for the domain '{domain}'."),
+        ),
+    }
+}
+
 /// `None` when the tenant is licensed for access reviews (the default); the state file's
 /// `_sandbox.governanceLicence: false` makes every call to them fail as in an unlicensed tenant.
 pub(super) fn unlicensed(app: &App) -> Option<Reply> {

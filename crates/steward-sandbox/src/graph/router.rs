@@ -101,6 +101,19 @@ pub fn handle(app: &App, principal: &Principal, req: &Request) -> Reply {
             None => directory_not_found(&segs[1].name),
         };
     }
+    if lower.len() == 2
+        && lower[0] == "tenantrelationships"
+        && lower[1] == "findtenantinformationbydomainname"
+    {
+        if let Some(r) = authorize(principal, Area::TenantInformation, false) {
+            return r;
+        }
+        if req.method != "GET" {
+            return method_not_allowed(req.method);
+        }
+        let domain = segs[1].key.as_ref().map(|(_, v)| v.as_str()).unwrap_or("");
+        return tenant_information(app, domain);
+    }
     for (path, ctx) in [
         (COMBINATIONS_KEY, "combinations"),
         (MODES_KEY, "authenticationMethodModes"),
