@@ -4,82 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::Value;
 
-/// The fleet summary: one entry per tenant, in name order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct FleetReport {
-    /// The layout's version (1).
-    pub format_version: u32,
-    /// One entry per tenant.
-    pub tenants: Vec<TenantReport>,
-    /// How many tenants need attention: drifted, with changes, with a failed baseline SHALL, or
-    /// without a readable report.
-    pub attention: usize,
-}
-
-/// What the reports of one tenant say.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct TenantReport {
-    /// The tenant: the report file's name up to its first dot (`contoso.drift.json` →
-    /// `contoso`).
-    pub tenant: String,
-    /// From a `plan` or `drift` report.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changes: Option<Changes>,
-    /// From a `check` report.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<Baseline>,
-    /// Reports that could not be read, with why: the tenant's job failed or wrote no report.
-    pub errors: Vec<String>,
-}
-
-/// A plan's or drift's summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Changes {
-    /// `plan` or `drift`.
-    pub mode: String,
-    /// Resources to add (plan) or deleted outside steward (drift).
-    pub add: u64,
-    /// Resources that differ.
-    pub change: u64,
-    /// Resources to delete (plan) or created outside steward (drift).
-    pub destroy: u64,
-    /// The risk codes called out, with the resource (`ca-disabled: conditional-access-policy "…"`).
-    pub risks: Vec<String>,
-}
-
-/// A baseline grade's counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Baseline {
-    /// Policy ids met.
-    pub pass: u64,
-    /// Policy ids graded.
-    pub total: u64,
-    /// Failed SHALL ids.
-    pub failed_shall: Vec<String>,
-    /// Failed SHOULD ids.
-    pub failed_should: Vec<String>,
-    /// Ids accepted by an exception.
-    pub accepted: Vec<String>,
-}
-
-impl TenantReport {
-    /// True when the tenant drifted, has changes, fails a SHALL, or has no readable report.
-    pub fn needs_attention(&self) -> bool {
-        !self.errors.is_empty()
-            || self
-                .changes
-                .as_ref()
-                .is_some_and(|c| c.add + c.change + c.destroy > 0 || !c.risks.is_empty())
-            || self
-                .baseline
-                .as_ref()
-                .is_some_and(|b| !b.failed_shall.is_empty())
-    }
-}
+pub use crate::render::fleet::{Baseline, Changes, FleetReport, TenantReport};
 
 /// The tenant a report file is about: its name up to the first dot.
 fn tenant_of(path: &Path) -> String {
