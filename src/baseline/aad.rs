@@ -131,11 +131,7 @@ pub(super) static RULES: &[Rule] = &[
         requirement: Shall,
         section: "3. Strong Authentication and a Secure Registration Process",
         title: "The Authentication Methods Manage Migration feature SHALL be set to Migration Complete.",
-        grade: |_| {
-            manual(
-                "steward does not read the authentication methods policy's migration state (policyMigrationState) yet; check it in the Entra admin center under Authentication methods",
-            )
-        },
+        grade: migration_complete,
     },
     Rule {
         id: "MS.AAD.3.5v2",
@@ -929,6 +925,39 @@ fn authenticator_context(ctx: &Context) -> Verdict {
     )
     .at(address.clone(), "/microsoftAuthenticator")
     .with_evidence(vec![address.to_string()])
+}
+
+fn migration_complete(ctx: &Context) -> Verdict {
+    let help = "declare authentication-methods-policy { policy-migration-state migrationComplete } once the legacy MFA and SSPR method settings are moved";
+    let json = match singleton(
+        ctx,
+        Kind::AuthenticationMethodsPolicy,
+        "policy-migration-state",
+    ) {
+        Ok(json) => json,
+        Err(verdict) => return verdict,
+    };
+    let address = Address::singleton(Kind::AuthenticationMethodsPolicy);
+    match json.get("policyMigrationState").and_then(Value::as_str) {
+        Some("migrationComplete") => Verdict::pass(
+            "policy-migration-state is migrationComplete",
+            vec![address.to_string()],
+        ),
+        Some(state) => Verdict::fail(format!("policy-migration-state is {state}"), help)
+            .at(address.clone(), "/policyMigrationState")
+            .with_evidence(vec![address.to_string()]),
+        // The files must say it; a tenant without the property has no legacy policies to
+        // migrate (ScubaGear passes a null state).
+        None if ctx.source == Source::Declared => Verdict::fail(
+            "the files do not set policy-migration-state, so they do not guarantee it",
+            help,
+        )
+        .at(address, ""),
+        None => Verdict::pass(
+            "the tenant has no migration state to complete",
+            vec![address.to_string()],
+        ),
+    }
 }
 
 fn only_admins_register_apps(ctx: &Context) -> Verdict {

@@ -464,3 +464,32 @@ fn sharepoints_own_settings() {
     );
     assert_eq!(status(&org, "MS.SHAREPOINT.2.1v1"), Status::Fail);
 }
+
+#[test]
+fn the_methods_migration_must_be_complete() {
+    let id = "MS.AAD.3.4v1";
+    let text = |state: &str| {
+        format!("authentication-methods-policy {{ policy-migration-state {state}; }}\n")
+    };
+    assert_eq!(status(&text("migrationComplete"), id), Status::Pass);
+    let result = &graded(&text("preMigration"))[id];
+    assert_eq!(result.status, Status::Fail);
+    assert_eq!(result.detail, "policy-migration-state is preMigration");
+    assert_eq!(
+        status(
+            "authentication-methods-policy { sms state=disabled; }\n",
+            id
+        ),
+        Status::Fail
+    );
+    let live = graded_as(
+        "authentication-methods-policy { sms state=disabled; }\n",
+        Source::Live,
+        &[],
+    );
+    assert_eq!(
+        live[id].status,
+        Status::Pass,
+        "a null state passes, as in ScubaGear"
+    );
+}

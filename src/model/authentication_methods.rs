@@ -100,10 +100,24 @@ graph_enum!(
     }
 );
 
+graph_enum!(
+    /// Where the tenant is in moving its methods from the legacy MFA and SSPR policies to this
+    /// policy.
+    PolicyMigrationState {
+        PreMigration = "preMigration",
+        MigrationInProgress = "migrationInProgress",
+        MigrationComplete = "migrationComplete",
+    }
+);
+
 /// The tenant-wide authentication methods policy. Methods not declared are left alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthenticationMethodsPolicy {
+    /// `migrationComplete` once this policy alone decides the methods (the legacy MFA and SSPR
+    /// method settings are then ignored); `preMigration` or `migrationInProgress` before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_migration_state: Option<PolicyMigrationState>,
     /// Days before users are asked to reconfirm their authentication information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 365))]

@@ -144,7 +144,6 @@ const SERVER_MANAGED: &[&str] = &[
     "requirementsSatisfied",
     "combinationConfigurations",
     "policyVersion",
-    "policyMigrationState",
     "authenticationMethodConfigurations@odata.context",
 ];
 
