@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
         Source::Live => {
             let (grade, export) = super::runtime()?.block_on(async {
                 let target = args.target.connect().await?;
-                let result = checking::read_graded(&target.client).await;
+                let result = checking::read_graded(&target.client, args.evidence.is_some()).await;
                 args.target.finish(target).await;
                 let live = result?;
                 let grade = checking::live(&live, &loaded, today);

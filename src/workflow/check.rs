@@ -33,13 +33,15 @@ fn with_declarations(mut config: Desired, loaded: &Loaded) -> Desired {
 }
 
 /// Reads what the baseline grades from the tenant; kinds the sign-in may not read are
-/// listed instead of failing the read.
-pub async fn read_graded(client: &GraphClient) -> Result<Live> {
+/// listed instead of failing the read. `for_export` when the read is also exported (the
+/// evidence pack): then names shared by several objects are found, one more round of look-ups.
+pub async fn read_graded(client: &GraphClient, for_export: bool) -> Result<Live> {
     let resolver = Resolver::new(client.clone());
     let options = ReadOptions {
         skip_forbidden: true,
-        // The evidence pack's export names shared names by id, as `export` does.
-        check_shared_names: true,
+        // The evidence pack's export names shared names by id, as `export` does; a grade
+        // alone does not need the look-ups.
+        check_shared_names: for_export,
         // SharePoint's own settings (OneDrive, default links, Anyone links, verification
         // codes), when the sign-in can reach SharePoint's admin API; without it those rules
         // cannot be checked.
