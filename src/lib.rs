@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod graph;
 pub mod model;
 pub mod reconcile;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceSpan, SpanContents};
 use serde::Serialize;
 
 use crate::model::Severity;
@@ -16,6 +16,17 @@ pub struct SourceFile {
     /// The text, or empty when it could not be read.
     pub text: String,
     named: NamedSource<String>,
+    /// For text put together from several files (a fleet tenant's layers): where each file's
+    /// text lies, so every location names the file it came from. Empty for one file.
+    segments: Vec<Segment>,
+}
+
+/// One file's part of a [`SourceFile`] put together from several.
+#[derive(Debug)]
+struct Segment {
+    start: usize,
+    end: usize,
+    name: String,
 }
 
 impl SourceFile {
@@ -24,21 +35,106 @@ impl SourceFile {
         let name = name.into();
         let text = text.into();
         let named = NamedSource::new(name.clone(), text.clone());
-        Arc::new(SourceFile { name, text, named })
+        Arc::new(SourceFile {
+            name,
+            text,
+            named,
+            segments: Vec::new(),
+        })
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// One text made of `parts`, each on its own lines, that still locates everything in the
+    /// part it came from: a node's span in it names that part's file, line and column.
+    pub fn combined(name: impl Into<String>, parts: &[Arc<SourceFile>]) -> Arc<SourceFile> {
+        let mut text = String::new();
+        let mut segments = Vec::new();
+        for part in parts {
+            let start = text.len();
+            text.push_str(&part.text);
+            segments.push(Segment {
+                start,
+                end: text.len(),
+                name: part.name.clone(),
+            });
+            // A newline between parts: each file's last node ends before the next file's first.
+            text.push('\n');
+        }
+        let name = name.into();
+        let named = NamedSource::new(name.clone(), text.clone());
+        Arc::new(SourceFile {
+            name,
+            text,
+            named,
+            segments,
+        })
+    }
+
+    fn segment(&self, offset: usize) -> Option<&Segment> {
+        self.segments
+            .iter()
+            .find(|s| s.start <= offset && offset <= s.end)
+    }
+
+    /// The file a byte offset is in (this one, or the part of a combined text).
+    pub fn name_at(&self, offset: usize) -> &str {
+        self.segment(offset).map_or(&self.name, |s| &s.name)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, in the file it is in.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let (base, text) = match self.segment(offset) {
+            Some(s) => (s.start, &self.text[s.start..s.end]),
+            None => (0, self.text.as_str()),
+        };
+        let offset = offset.saturating_sub(base).min(text.len());
         let mut start = offset;
-        while !self.text.is_char_boundary(start) {
+        while !text.is_char_boundary(start) {
             start -= 1;
         }
-        let before = &self.text[..start];
+        let before = &text[..start];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
         (line, column)
+    }
+
+    /// `file:line:column` of a byte offset.
+    pub fn location(&self, offset: usize) -> String {
+        let (line, column) = self.line_column(offset);
+        format!("{}:{line}:{column}", self.name_at(offset))
+    }
+}
+
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let Some(segment) = self.segment(span.offset()) else {
+            return self
+                .named
+                .read_span(span, context_lines_before, context_lines_after);
+        };
+        // Read within the part alone, so the snippet, its name and its line numbers are that
+        // file's, then give the span back in the combined text's offsets.
+        let part = &self.text[segment.start..segment.end];
+        let local_offset = span.offset() - segment.start;
+        let local = SourceSpan::from((local_offset, span.len().min(part.len() - local_offset)));
+        let contents = part.read_span(&local, context_lines_before, context_lines_after)?;
+        let shifted = SourceSpan::from((
+            contents.span().offset() + segment.start,
+            contents.span().len(),
+        ));
+        Ok(Box::new(MietteSpanContents::new_named(
+            segment.name.clone(),
+            contents.data(),
+            shifted,
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
     }
 }
 
@@ -133,7 +229,10 @@ impl Diagnostic {
     pub fn to_json(&self) -> JsonDiagnostic {
         let (line, column) = self.line_column().unzip();
         JsonDiagnostic {
-            file: self.file.as_ref().map(|f| f.name.clone()),
+            file: self.file.as_ref().map(|f| match self.span {
+                Some(span) => f.name_at(span.offset()).to_string(),
+                None => f.name.clone(),
+            }),
             line,
             column,
             severity: self.severity,
@@ -196,7 +295,7 @@ impl miette::Diagnostic for Diagnostic {
         self.file
             .as_ref()
             .filter(|_| self.span.is_some())
-            .map(|f| &f.named as &dyn miette::SourceCode)
+            .map(|f| f.as_ref() as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -243,6 +342,23 @@ mod tests {
         assert_eq!(file.line_column(3), (2, 1));
         // `d` is after a two-byte character: column counts characters, not bytes.
         assert_eq!(file.line_column(7), (2, 4));
+    }
+
+    #[test]
+    fn a_combined_text_locates_each_offset_in_the_file_it_came_from() {
+        let a = SourceFile::new("baseline/a.kdl", "one\ntwo\n");
+        let b = SourceFile::new("tenants/x/b.kdl", "three\nfour");
+        let both = SourceFile::combined("x", &[a.clone(), b.clone()]);
+        let four = both.text.find("four").unwrap_or_default();
+        assert_eq!(both.location(four), "tenants/x/b.kdl:2:1");
+        assert_eq!(both.location(4), "baseline/a.kdl:2:1");
+        let d = Diagnostic::error("t", &both, SourceSpan::from((four, 4)), "m", "l");
+        let mut rendered = String::new();
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        assert!(handler.render_report(&mut rendered, &d).is_ok());
+        assert!(rendered.contains("tenants/x/b.kdl:2:1"), "{rendered}");
+        assert!(!rendered.contains("two"), "{rendered}");
     }
 
     #[test]

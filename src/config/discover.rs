@@ -42,6 +42,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     (files, diagnostics)
 }
 
+/// The `*.kdl` files under `dir`, sorted, with the problems met reading it.
+pub(crate) fn walk_kdl(dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    walk(dir, &mut files, &mut diagnostics);
+    (files, diagnostics)
+}
+
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,

@@ -64,6 +64,26 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
     loaded
 }
 
+/// Loads nodes already parsed from `file` (a fleet tenant's layers, put together): what
+/// [`load`] does with a file's document. `files` are the files the text came from.
+pub fn load_nodes(
+    file: &Arc<SourceFile>,
+    nodes: &[KdlNode],
+    files: Vec<Arc<SourceFile>>,
+) -> Loaded {
+    let mut loaded = Loaded {
+        file_names: files.iter().map(|f| f.name.clone()).collect(),
+        files,
+        ..Loaded::default()
+    };
+    let mut declared = Declared::default();
+    for node in nodes {
+        load_node(file, node, &mut loaded, &mut declared);
+    }
+    check_configuration(&mut loaded);
+    loaded
+}
+
 /// First declarations seen, to report duplicates with both places.
 #[derive(Default)]
 struct Declared {

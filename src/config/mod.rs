@@ -23,8 +23,9 @@ use serde_json::{Map, Value};
 
 pub use check::BUILT_IN_STRENGTHS;
 pub use diagnostic::{Diagnostic, SourceFile};
+pub(crate) use discover::walk_kdl;
 pub use discover::{discover, read_file};
-pub use load::{load, load_str};
+pub use load::{load, load_nodes, load_str};
 pub use parse::parse;
 
 use crate::model::{Address, Desired};
@@ -82,8 +83,7 @@ impl Origin {
 
     /// `file:line:column` of the resource.
     pub fn location(&self) -> String {
-        let (line, column) = self.file.line_column(self.span.offset());
-        format!("{}:{line}:{column}", self.file.name)
+        self.file.location(self.span.offset())
     }
 }
 
@@ -101,6 +101,8 @@ pub struct Loaded {
     /// Every policy file found, in the order read, including those refused (too large, not
     /// UTF-8, unreadable): what a summary counts.
     pub file_names: Vec<String>,
+    /// Differences accepted on purpose (a fleet tenant's recorded deviations still in force).
+    pub deviations: Vec<crate::model::Deviation>,
 }
 
 impl Loaded {

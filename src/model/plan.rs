@@ -160,6 +160,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The counts of `resources`; a replacement is one destroyed and one added, as Terraform
+    /// counts it.
+    pub fn of(resources: &[ResourceChange]) -> Summary {
+        let count = |f: fn(Action) -> bool| resources.iter().filter(|r| f(r.action)).count();
+        Summary {
+            add: count(|a| matches!(a, Action::Create | Action::Replace)),
+            change: count(|a| a == Action::Update),
+            destroy: count(|a| matches!(a, Action::Delete | Action::Replace)),
+        }
+    }
+
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
         self.add == 0 && self.change == 0 && self.destroy == 0
@@ -178,6 +189,10 @@ pub struct Plan {
     /// References in the tenant's objects to objects that no longer exist (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphans: Vec<Orphan>,
+    /// Differences the tenant's recorded deviations accept: not changed, not drift (absent
+    /// when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<super::Accepted>,
     /// Counts.
     pub summary: Summary,
 }

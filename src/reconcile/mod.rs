@@ -2,6 +2,7 @@
 //! knowing nothing of HTTP or KDL.
 
 pub mod apply;
+pub mod deviation;
 pub mod diff;
 pub mod guard;
 pub mod normalise;

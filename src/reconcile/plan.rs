@@ -346,27 +346,14 @@ pub fn plan(
     // Dependencies first: locations and strengths, then policies, then the rest; deletes last.
     resources.sort_by_key(|r| order(r.kind));
     resources.extend(deletes);
-    // A replacement is one object destroyed and one added, as Terraform counts it.
-    let summary = Summary {
-        add: resources
-            .iter()
-            .filter(|r| matches!(r.action, Action::Create | Action::Replace))
-            .count(),
-        change: resources
-            .iter()
-            .filter(|r| r.action == Action::Update)
-            .count(),
-        destroy: resources
-            .iter()
-            .filter(|r| matches!(r.action, Action::Delete | Action::Replace))
-            .count(),
-    };
+    let summary = Summary::of(&resources);
     let risks = risk::assess(&resources, crate::model::plan::Direction::Apply);
     Ok(Plan {
         resources,
         unmanaged,
         risks,
         orphans: Vec::new(),
+        accepted: Vec::new(),
         summary,
     })
 }

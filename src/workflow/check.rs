@@ -141,7 +141,7 @@ fn locate(graded: GradeWithPlaces, loaded: &Loaded, only: Option<Kind>) -> Grade
             let span = origin.span_of(&pointer);
             let (line, column) = origin.file.line_column(span.offset());
             result.location = Some(Location {
-                file: origin.file.name.clone(),
+                file: origin.file.name_at(span.offset()).to_string(),
                 line,
                 column,
                 address: address.to_string(),

@@ -390,6 +390,7 @@ pub async fn compute_reading(
                 unsupported: Some(u.reason.clone()),
             }),
     );
+    reconcile::deviation::accept(&mut plan, &loaded.deviations);
     Ok(Planned {
         plan,
         live,
