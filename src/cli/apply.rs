@@ -3,6 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
+use super::fleet::{self, FanOut, FleetArgs};
 use super::{CommandError, CommandErrorKind, Done, output};
 use crate::config::Loaded;
 use crate::graph::GraphClient;
@@ -45,8 +46,8 @@ pub struct Args {
     pub stage: bool,
     /// The journal: every write is appended as JSON lines (started, then its outcome). Read at
     /// start, so a run after a crash knows which creates may have happened; keep it between
-    /// runs.
-    #[arg(long, value_name = "FILE", default_value = ".steward/journal.jsonl")]
+    /// runs. In a fleet, each tenant's is .steward/fleet/<tenant>.journal.jsonl.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_JOURNAL)]
     pub journal: PathBuf,
     /// Most objects the apply may delete inside prune scopes.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -58,7 +59,12 @@ pub struct Args {
     pub replication_wait: f64,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
+
+/// Where apply journals its writes unless told otherwise.
+const DEFAULT_JOURNAL: &str = ".steward/journal.jsonl";
 
 /// Parses --replication-wait: seconds, from 0 to an hour.
 fn parse_wait(text: &str) -> Result<f64, String> {
@@ -71,8 +77,34 @@ fn parse_wait(text: &str) -> Result<f64, String> {
 }
 
 /// Runs `steward apply`.
-pub fn run(args: Args) -> Result<Done, CommandError> {
-    let loaded = output::load(&args.paths)?;
+pub fn run(mut args: Args) -> Result<Done, CommandError> {
+    let scope = fleet::scope(
+        &args.paths,
+        args.target.graph.tenant.as_deref(),
+        &args.fleet,
+        false,
+    )?;
+    if matches!(scope, fleet::Scope::Many(..)) && (args.plan.is_some() || !args.auto_approve) {
+        return Err(CommandError::new(
+            CommandErrorKind::Usage,
+            "applying several tenants in one run needs --auto-approve (each tenant's plan is printed, not confirmed); review each tenant's plan first, or apply one with --tenant NAME",
+        ));
+    }
+    let how = FanOut {
+        command: "apply",
+        json: false,
+        reports: false,
+    };
+    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
+        return Ok(done);
+    }
+    let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
+    // Tenants applied side by side each keep their own journal.
+    if let fleet::Scope::One(_, tenant) = &scope
+        && args.journal == std::path::Path::new(DEFAULT_JOURNAL)
+    {
+        args.journal = crate::workflow::fleet::journal(tenant);
+    }
     let saved = args.plan.as_deref().map(saved_plan::read).transpose()?;
     if let Some(saved) = &saved {
         saved_plan::check_files(saved, &loaded, &args.paths)?;

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{CommandError, CommandErrorKind, Done, output};
+use super::fleet::{self, FanOut, FleetArgs, Scope};
+use super::{CommandError, CommandErrorKind, Done};
 use crate::baseline::{self, FailOn, Grade, Source};
 use crate::config::Loaded;
 use crate::render::grade;
@@ -64,6 +65,8 @@ pub struct Args {
     pub journal: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// How a grade is printed.
@@ -80,7 +83,25 @@ pub enum Format {
 }
 
 /// Runs `steward check`.
-pub fn run(args: Args) -> Result<Done, CommandError> {
+pub fn run(mut args: Args) -> Result<Done, CommandError> {
+    let scope = fleet::scope(
+        &args.paths,
+        args.target.graph.tenant.as_deref(),
+        &args.fleet,
+        false,
+    )?;
+    let how = FanOut {
+        command: "check",
+        json: matches!(args.format, Format::Json | Format::Sarif),
+        reports: true,
+    };
+    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
+        return Ok(done);
+    }
+    // A fleet tenant's evidence pack goes into its own folder.
+    if let (Scope::One(_, tenant), Some(dir)) = (&scope, &args.evidence) {
+        args.evidence = Some(dir.join(&tenant.name));
+    }
     let source = if args.planned {
         Source::Planned
     } else if args.live || (args.target.sandbox && !args.declared) {
@@ -95,7 +116,7 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
         ));
     }
     let today = args.date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let loaded = load_for(&args, source)?;
+    let loaded = load_for(&mut args, source, &scope)?;
     let fallback = first_file(&loaded, &args.paths);
     let grade = match source {
         Source::Declared => checking::declared(&loaded, today),
@@ -156,13 +177,13 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
 
 /// The files to grade (declared, planned), or only their exceptions (live: the files are
 /// optional then, and a missing default directory is no error).
-fn load_for(args: &Args, source: Source) -> Result<Loaded, CommandError> {
+fn load_for(args: &mut Args, source: Source, scope: &Scope) -> Result<Loaded, CommandError> {
     let default_missing =
         args.paths == [PathBuf::from("policies")] && !Path::new("policies").exists();
-    if source == Source::Live && default_missing {
+    if source == Source::Live && default_missing && matches!(scope, Scope::Files) {
         return Ok(Loaded::default());
     }
-    output::load(&args.paths)
+    fleet::load(scope, &args.paths, &mut args.target)
 }
 
 /// Where SARIF points a result the files cannot locate: the first policy file.

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use super::fleet::{self, FanOut, FleetArgs};
 use super::plan::{Format, print};
-use super::{CommandError, Done, output};
+use super::{CommandError, Done};
 use crate::reconcile::PlanOptions;
 use crate::render::Mode;
 use crate::workflow::plan::names;
@@ -26,11 +27,27 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Runs `steward drift`.
-pub fn run(args: Args) -> Result<Done, CommandError> {
-    let loaded = output::load(&args.paths)?;
+pub fn run(mut args: Args) -> Result<Done, CommandError> {
+    let scope = fleet::scope(
+        &args.paths,
+        args.target.graph.tenant.as_deref(),
+        &args.fleet,
+        false,
+    )?;
+    let how = FanOut {
+        command: "drift",
+        json: args.format == Format::Json,
+        reports: true,
+    };
+    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
+        return Ok(done);
+    }
+    let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
     // Drift reports what prune scopes would delete too; it never refuses to report.
     let options = PlanOptions {
         max_deletes: usize::MAX,

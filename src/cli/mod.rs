@@ -10,15 +10,18 @@ mod completions;
 mod drift;
 mod error;
 mod export;
+mod fleet;
 mod fmt;
 mod logging;
 mod man;
 mod output;
 pub(crate) mod permissions;
 mod plan;
+mod render;
 mod report;
 mod sandbox;
 mod schema;
+mod tenants;
 pub(crate) mod validate;
 
 pub use error::{CommandError, CommandErrorKind, Done, EXIT_USAGE};
@@ -59,6 +62,8 @@ enum Command {
     Drift(drift::Args),
     Check(check::Args),
     Report(report::Args),
+    Render(render::Args),
+    Tenants(tenants::Args),
     Apply(apply::Args),
     Sandbox(sandbox::Args),
     Completions(completions::Args),
@@ -93,6 +98,8 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => drift::run(args),
         Command::Check(args) => check::run(args),
         Command::Report(args) => report::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Tenants(args) => tenants::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::{CommandError, Done, output};
+use super::fleet::{self, FanOut, FleetArgs};
+use super::{CommandError, CommandErrorKind, Done, output};
 use crate::model::plan::Plan;
 use crate::reconcile::PlanOptions;
 use crate::render::{self, Mode, Names, PlanDocument};
@@ -43,6 +44,8 @@ pub struct Args {
     pub stage: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// How a plan is printed.
@@ -75,8 +78,28 @@ pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(
 }
 
 /// Runs `steward plan`.
-pub fn run(args: Args) -> Result<Done, CommandError> {
-    let loaded = output::load(&args.paths)?;
+pub fn run(mut args: Args) -> Result<Done, CommandError> {
+    let scope = fleet::scope(
+        &args.paths,
+        args.target.graph.tenant.as_deref(),
+        &args.fleet,
+        false,
+    )?;
+    if matches!(scope, fleet::Scope::Many(..)) && args.out.is_some() {
+        return Err(CommandError::new(
+            CommandErrorKind::Usage,
+            "--out saves one tenant's plan: pick the tenant with --tenant NAME",
+        ));
+    }
+    let how = FanOut {
+        command: "plan",
+        json: args.format == Format::Json,
+        reports: true,
+    };
+    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
+        return Ok(done);
+    }
+    let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
     let options = PlanOptions {
         max_deletes: args.max_deletes,
     };

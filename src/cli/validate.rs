@@ -22,6 +22,14 @@ pub struct Args {
     /// Output format: `human` (snippets on stderr) or `json` (on stdout).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// In a fleet repository: validate this tenant's resolved files only (by directory name,
+    /// tenant id or domain). Default: every tenant.
+    #[arg(long, value_name = "NAME", help_heading = "Fleet")]
+    pub tenant: Option<String>,
+    /// In a fleet repository: the tenants to validate: `all` (the default), `group:NAME`,
+    /// `index:N` or names separated by commas.
+    #[arg(long, value_name = "TENANTS", help_heading = "Fleet")]
+    pub tenants: Option<crate::fleet::Selection>,
 }
 
 /// How diagnostics are printed.
@@ -67,11 +75,75 @@ fn lockout_notes(loaded: &config::Loaded) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> Result<Done, CommandError> {
-    let loaded = config::load(&args.paths);
+    let fleet_args = super::fleet::FleetArgs {
+        tenants: args.tenants.clone(),
+        ..Default::default()
+    };
+    let tenants = match super::fleet::scope(&args.paths, args.tenant.as_deref(), &fleet_args, true)?
+    {
+        super::fleet::Scope::Files => None,
+        super::fleet::Scope::One(fleet, tenant) => Some((fleet, vec![*tenant])),
+        super::fleet::Scope::Many(fleet, tenants) => Some((fleet, tenants)),
+    };
+    let Some((fleet, tenants)) = tenants else {
+        return report(&config::load(&args.paths), args.format);
+    };
+    // Each tenant as plan would see it; a problem of a shared file is shown once.
+    let today = crate::fleet::today();
+    let mut failed = Vec::new();
+    let mut merged = config::Loaded::default();
+    for tenant in &tenants {
+        let loaded = crate::fleet::resolve(&fleet, tenant, today).loaded;
+        if args.format == Format::Human {
+            eprintln!("── tenant {} ──", tenant.name);
+        }
+        let outcome = match args.format {
+            Format::Human => report(&loaded, Format::Human),
+            Format::Json => Ok(Done::Clean),
+        };
+        if outcome.is_err() || loaded.has_errors() {
+            failed.push(tenant.name.clone());
+        }
+        for name in loaded.file_names {
+            if !merged.file_names.contains(&name) {
+                merged.file_names.push(name);
+            }
+        }
+        for d in loaded.diagnostics {
+            let same = |m: &crate::config::Diagnostic| {
+                serde_json::to_value(m.to_json()).ok() == serde_json::to_value(d.to_json()).ok()
+            };
+            if !merged.diagnostics.iter().any(same) {
+                merged.diagnostics.push(d);
+            }
+        }
+        merged.origins.extend(loaded.origins);
+        merged.desired = loaded.desired;
+    }
+    match args.format {
+        Format::Json => report(&merged, Format::Json),
+        Format::Human if failed.is_empty() => {
+            println!("Fleet: {} tenants valid.", tenants.len());
+            Ok(Done::Clean)
+        }
+        Format::Human => {
+            eprintln!(
+                "Fleet: {} of {} tenants invalid ({}).",
+                failed.len(),
+                tenants.len(),
+                failed.join(", ")
+            );
+            Err(CommandError::reported(CommandErrorKind::User))
+        }
+    }
+}
+
+/// Prints what validate found in `loaded`.
+fn report(loaded: &config::Loaded, format: Format) -> Result<Done, CommandError> {
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
-    let notes = lockout_notes(&loaded);
-    match args.format {
+    let notes = lockout_notes(loaded);
+    match format {
         Format::Json => {
             let report = ValidateReport {
                 format_version: 1,

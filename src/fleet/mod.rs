@@ -53,16 +53,24 @@ pub enum Selection {
     Group(String),
     /// Several tenants, by name.
     Some(Vec<String>),
+    /// The tenant at this place (from 0) in name order: what a Kubernetes Indexed Job's
+    /// `JOB_COMPLETION_INDEX` picks.
+    Index(usize),
 }
 
 impl std::str::FromStr for Selection {
     type Err = String;
 
-    /// `all`, `group:NAME`, or tenant names separated by commas.
+    /// `all`, `group:NAME`, `index:N`, or tenant names separated by commas.
     fn from_str(text: &str) -> Result<Selection, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("all") {
             return Ok(Selection::All);
+        }
+        if let Some(index) = text.strip_prefix("index:") {
+            return index.trim().parse().map(Selection::Index).map_err(|_| {
+                format!("`{text}`: write index:N, N a whole number from 0 (the tenant's place in name order)")
+            });
         }
         if let Some(group) = text.strip_prefix("group:") {
             if group.trim().is_empty() {
@@ -227,6 +235,33 @@ impl Fleet {
         })
     }
 
+    /// The names of the tenants whose resolved files `changed` (paths relative to the fleet's
+    /// root) touch: baseline/ every tenant, groups/NAME/ the group's, tenants/NAME/ that one.
+    pub fn touched(&self, changed: &[String]) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for path in changed {
+            let mut parts = path.split('/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(BASELINE_DIR), Some(_), _) => {
+                    return self.tenants.iter().map(|t| t.name.clone()).collect();
+                }
+                (Some(GROUPS_DIR), Some(group), Some(_)) => out.extend(
+                    self.tenants
+                        .iter()
+                        .filter(|t| t.group_names().any(|g| g == group))
+                        .map(|t| t.name.clone()),
+                ),
+                (Some(TENANTS_DIR), Some(name), Some(_)) => {
+                    if let Some(t) = self.tenants.iter().find(|t| t.name == name) {
+                        out.insert(t.name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The tenants `selection` names, in directory order; `Err` says which name matched none.
     pub fn select(&self, selection: &Selection) -> Result<Vec<&TenantEntry>, String> {
         let known = || {
@@ -256,6 +291,14 @@ impl Fleet {
                 }
                 Ok(out)
             }
+            Selection::Index(index) => match self.tenants.get(*index) {
+                Some(t) => Ok(vec![t]),
+                None => Err(format!(
+                    "index:{index} is past the last tenant: the fleet has {} (index:0 to index:{})",
+                    self.tenants.len(),
+                    self.tenants.len().saturating_sub(1)
+                )),
+            },
             Selection::Group(group) => {
                 if !self.groups.contains(group) {
                     return Err(format!(

@@ -47,6 +47,9 @@ pub struct Changes {
     pub destroy: u64,
     /// The risk codes called out, with the resource (`ca-disabled: conditional-access-policy "…"`).
     pub risks: Vec<String>,
+    /// Differences accepted by a recorded deviation (`address path (until DATE)`).
+    #[serde(default)]
+    pub accepted: Vec<String>,
 }
 
 /// A baseline grade's counts.
@@ -117,6 +120,14 @@ fn risks_cell(t: &TenantReport) -> String {
     }
 }
 
+fn accepted_cell(t: &TenantReport) -> String {
+    match &t.changes {
+        Some(c) if !c.accepted.is_empty() => c.accepted.join("<br>").replace('|', "\\|"),
+        Some(_) => "none".into(),
+        None => "—".into(),
+    }
+}
+
 fn baseline_cell(t: &TenantReport) -> String {
     let Some(b) = &t.baseline else {
         return "—".into();
@@ -143,17 +154,20 @@ pub fn markdown(report: &FleetReport) -> String {
         report.attention,
         if report.attention == 1 { "s" } else { "" },
     );
-    out.push_str("| Tenant | Changes | Risks | Baseline | Errors |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| Tenant | Changes | Risks | Accepted deviations | Baseline | Errors |\n|---|---|---|---|---|---|\n",
+    );
     let mut rows: Vec<&TenantReport> = report.tenants.iter().collect();
     rows.sort_by_key(|t| !t.needs_attention());
     for t in rows {
         let _ = writeln!(
             out,
-            "| {}{} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} |",
             if t.needs_attention() { "⚠️ " } else { "" },
             t.tenant.replace('|', "\\|"),
             changes_cell(t),
             risks_cell(t),
+            accepted_cell(t),
             baseline_cell(t),
             t.errors.join("<br>").replace('|', "\\|"),
         );

@@ -100,6 +100,13 @@ pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
         }
         out.push('\n');
     }
+    if !plan.accepted.is_empty() {
+        out.push_str(&format!("{}:\n", super::ACCEPTED_TITLE));
+        for a in &plan.accepted {
+            out.push_str(&format!("  {}\n", super::accepted_line(a)));
+        }
+        out.push('\n');
+    }
     if !plan.orphans.is_empty() {
         out.push_str(&paint.bold(&format!(
             "Warning: {} to deleted objects in the tenant (kept as ids; remove them in the portal to tidy up):",

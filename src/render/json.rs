@@ -29,6 +29,10 @@ pub struct PlanDocument<'a> {
     /// References in the tenant's objects to objects that no longer exist (a cleanup list;
     /// empty when none).
     pub orphans: &'a [Orphan],
+    /// Differences a recorded deviation accepts on purpose, until it expires: not changes,
+    /// not drift (absent when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub accepted: &'a [crate::model::Accepted],
     /// Counts of resources to add, change and destroy.
     pub summary: Summary,
 }
@@ -101,6 +105,7 @@ pub fn document(plan: &Plan, mode: Mode) -> PlanDocument<'_> {
         unmanaged: &plan.unmanaged,
         risks: &plan.risks,
         orphans: &plan.orphans,
+        accepted: &plan.accepted,
         summary: plan.summary,
     }
 }

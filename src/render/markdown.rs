@@ -23,7 +23,7 @@ pub fn markdown(plan: &Plan, mode: Mode, names: &Names) -> String {
         .collect();
     let head = head(plan, mode, names, &changed);
     let details: Vec<String> = changed.iter().map(|c| detail(c, names)).collect();
-    let unmanaged = unmanaged(plan);
+    let unmanaged = accepted(plan) + &unmanaged(plan);
     fit(head, &details, unmanaged, mode)
 }
 
@@ -160,6 +160,23 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
         symbol(change.action),
         html(&change.address)
     )
+}
+
+/// The differences the tenant's recorded deviations accept, if any.
+fn accepted(plan: &Plan) -> String {
+    if plan.accepted.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n<details><summary>{}: {}</summary>\n\n",
+        super::ACCEPTED_TITLE,
+        plan.accepted.len()
+    );
+    for a in &plan.accepted {
+        out.push_str(&format!("- {}\n", html(&super::accepted_line(a))));
+    }
+    out.push_str("\n</details>\n");
+    out
 }
 
 /// The final collapsible list of unmanaged objects, if any.

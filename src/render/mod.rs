@@ -476,6 +476,29 @@ fn risk_title(mode: Mode) -> &'static str {
     }
 }
 
+/// The heading of the accepted deviations, in every format.
+const ACCEPTED_TITLE: &str = "Accepted deviations (recorded in the files; not changes, not drift)";
+
+/// One accepted difference: what, the tenant's value against the declared one, why and until
+/// when.
+fn accepted_line(a: &crate::model::Accepted) -> String {
+    let what = match &a.path {
+        Some(path) => format!(
+            "{} {path}: tenant {} (declared {})",
+            printable(&a.address),
+            a.tenant,
+            a.declared
+        ),
+        None => format!("{} as the tenant has it", printable(&a.address)),
+    };
+    format!(
+        "{what}; until {}: {} ({})",
+        a.expires,
+        printable(&a.reason),
+        a.recorded_at
+    )
+}
+
 const UNMANAGED_TITLE: &str = "Unmanaged (in the tenant, not declared; left alone)";
 
 /// `text` cut to at most `max` characters, with an ellipsis when cut.

@@ -74,6 +74,12 @@ pub struct GraphArgs {
     /// Print Graph request statistics (requests by kind, retries, throttles, wall time) at the end.
     #[arg(long)]
     pub stats: bool,
+
+    /// Sign-in variables read from other variables, `(standard name, name to read)`, or not
+    /// read at all (`None`): a fleet tenant's own credential (`sign-in secret-env="…"` in its
+    /// tenant.kdl), which hides the fleet's other credentials from that tenant.
+    #[arg(skip)]
+    pub redirect: Vec<(String, Option<String>)>,
 }
 
 impl GraphArgs {
@@ -83,10 +89,11 @@ impl GraphArgs {
         // Empty counts as unset. A variable that is set but not UTF-8 is an error, not unset:
         // ignoring it would quietly sign in some other way.
         let not_text = std::cell::RefCell::new(None);
-        let env = |name: &str| match std::env::var(name) {
-            Ok(v) => Some(v).filter(|v| !v.is_empty()),
-            Err(std::env::VarError::NotPresent) => None,
-            Err(std::env::VarError::NotUnicode(_)) => {
+        let env = |name: &str| match self.variable(name).map(std::env::var) {
+            None => None,
+            Some(Ok(v)) => Some(v).filter(|v| !v.is_empty()),
+            Some(Err(std::env::VarError::NotPresent)) => None,
+            Some(Err(std::env::VarError::NotUnicode(_))) => {
                 not_text.borrow_mut().get_or_insert(name.to_string());
                 None
             }
@@ -101,6 +108,14 @@ impl GraphArgs {
             });
         }
         built
+    }
+
+    /// The variable read for the standard sign-in variable `name`; `None` when it is hidden.
+    pub fn variable<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        match self.redirect.iter().find(|(standard, _)| standard == name) {
+            Some((_, own)) => own.as_deref(),
+            None => Some(name),
+        }
     }
 
     /// Builds a client reading variables through `env`; `interactive` says whether a person is

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod check;
 pub mod export;
+pub mod fleet;
 pub mod graph_args;
 pub mod plan;
 pub mod planning;

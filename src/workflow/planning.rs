@@ -24,7 +24,7 @@ use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
 pub const SANDBOX_STATE: &str = ".steward/sandbox.json";
 
 /// Flags shared by the commands that compare files with a tenant.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
     /// Run against a local sandbox tenant ("Contoso") instead of Microsoft Graph: try the
     /// whole workflow without touching a real tenant. Its state is kept in
@@ -35,6 +35,9 @@ pub struct TargetArgs {
     pub sandbox: bool,
     #[command(flatten)]
     pub graph: GraphArgs,
+    /// Where `--sandbox` keeps its state, when not .steward/sandbox.json (a fleet tenant's own).
+    #[arg(skip)]
+    pub sandbox_state: Option<PathBuf>,
 }
 
 /// A signed-in Graph client, and the in-process sandbox behind it when there is one.
@@ -55,7 +58,10 @@ impl TargetArgs {
                 sandbox: None,
             });
         }
-        let state = PathBuf::from(SANDBOX_STATE);
+        let state = self
+            .sandbox_state
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(SANDBOX_STATE));
         if let Some(dir) = state.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(Error::io(format!("cannot create {}", dir.display())))?;

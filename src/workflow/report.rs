@@ -66,12 +66,33 @@ fn read_into(path: &Path, into: &mut TenantReport) -> Result<(), String> {
                     .collect()
             })
             .unwrap_or_default();
+        let accepted = document
+            .get("accepted")
+            .and_then(Value::as_array)
+            .map(|accepted| {
+                accepted
+                    .iter()
+                    .map(|a| {
+                        let path = a
+                            .get("path")
+                            .and_then(Value::as_str)
+                            .unwrap_or("(whole resource)");
+                        format!(
+                            "{} {path} (until {})",
+                            text(a, "address"),
+                            text(a, "expires")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         into.changes = Some(Changes {
             mode: mode.to_string(),
             add: count(summary, "add"),
             change: count(summary, "change"),
             destroy: count(summary, "destroy"),
             risks,
+            accepted,
         });
         return Ok(());
     }

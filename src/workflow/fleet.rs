@@ -1,0 +1,58 @@
+//! Running a command for one tenant of a fleet: its authority, its app registration and
+//! credential, and its own sandbox state.
+
+use std::path::PathBuf;
+
+use crate::fleet::TenantEntry;
+use crate::workflow::planning::TargetArgs;
+
+/// Where `--sandbox` keeps a fleet tenant's state.
+pub fn sandbox_state(tenant: &TenantEntry) -> PathBuf {
+    PathBuf::from(".steward/fleet").join(format!("{}.json", tenant.name))
+}
+
+/// Where `apply` journals a fleet tenant's writes.
+pub fn journal(tenant: &TenantEntry) -> PathBuf {
+    PathBuf::from(".steward/fleet").join(format!("{}.journal.jsonl", tenant.name))
+}
+
+/// Points `target` at `tenant`: signs in with the tenant's authority (its id, else its
+/// domain), with its own app and credential variables where its tenant.kdl names them.
+/// `Err` when a variable the tenant names is not set: falling back to the fleet's own
+/// credential would sign in to a customer with an app it did not choose.
+pub fn point_at(target: &mut TargetArgs, tenant: &TenantEntry) -> Result<(), String> {
+    target.graph.tenant = tenant.authority().map(str::to_string);
+    if let Some(id) = &tenant.sign_in.client_id {
+        target.graph.client_id = Some(id.clone());
+    }
+    let sign_in = &tenant.sign_in;
+    let own = [
+        ("AZURE_CLIENT_SECRET", &sign_in.secret_env),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", &sign_in.certificate_env),
+        ("AZURE_FEDERATED_TOKEN_FILE", &sign_in.federated_token_env),
+    ];
+    target.graph.redirect.clear();
+    if own.iter().all(|(_, variable)| variable.is_none()) {
+        target.sandbox_state = Some(sandbox_state(tenant));
+        return Ok(());
+    }
+    for (standard, variable) in own {
+        let Some(variable) = variable else {
+            // The tenant's own credential only: never the fleet's next to it.
+            target.graph.redirect.push((standard.to_string(), None));
+            continue;
+        };
+        if !target.sandbox && std::env::var_os(variable).is_none_or(|v| v.is_empty()) {
+            return Err(format!(
+                "tenant `{}` signs in with {variable} ({}), which is not set",
+                tenant.name, tenant.file.name
+            ));
+        }
+        target
+            .graph
+            .redirect
+            .push((standard.to_string(), Some(variable.clone())));
+    }
+    target.sandbox_state = Some(sandbox_state(tenant));
+    Ok(())
+}
