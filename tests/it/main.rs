@@ -28,6 +28,7 @@ mod docs;
 mod docs_sandbox_snippet;
 mod drift_weakening;
 mod export_sandbox;
+mod fleet_cli;
 mod gitops_cli;
 #[cfg(unix)]
 mod gitops_scripts;
