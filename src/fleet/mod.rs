@@ -315,3 +315,60 @@ impl Fleet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_is_all_a_group_an_index_or_names() {
+        assert_eq!("all".parse(), Ok(Selection::All));
+        assert_eq!("group:eu".parse(), Ok(Selection::Group("eu".into())));
+        assert_eq!("index:7".parse(), Ok(Selection::Index(7)));
+        assert_eq!(
+            " contoso, fabrikam ,".parse(),
+            Ok(Selection::Some(vec!["contoso".into(), "fabrikam".into()]))
+        );
+        assert!("index:-1".parse::<Selection>().is_err());
+        assert!("group:".parse::<Selection>().is_err());
+        assert!(",".parse::<Selection>().is_err());
+    }
+
+    fn fleet_of(tenants: &[(&str, &[&str])]) -> Fleet {
+        let file = crate::config::SourceFile::new("tenant.kdl", String::new());
+        Fleet {
+            root: PathBuf::from("."),
+            tenants: tenants
+                .iter()
+                .map(|(name, groups)| TenantEntry {
+                    name: name.to_string(),
+                    dir: PathBuf::from(TENANTS_DIR).join(name),
+                    file: file.clone(),
+                    tenant_id: None,
+                    domain: None,
+                    groups: groups
+                        .iter()
+                        .map(|g| (g.to_string(), (0, 0).into()))
+                        .collect(),
+                    values: Vec::new(),
+                    sign_in: SignIn::default(),
+                })
+                .collect(),
+            groups: ["eu".to_string()].into(),
+        }
+    }
+
+    #[test]
+    fn a_change_touches_the_tenants_whose_layers_hold_it() {
+        let fleet = fleet_of(&[("a", &["eu"]), ("b", &[]), ("c", &["eu"])]);
+        let touched = |paths: &[&str]| -> Vec<String> {
+            let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+            fleet.touched(&paths).into_iter().collect()
+        };
+        assert_eq!(touched(&["groups/eu/x.kdl"]), ["a", "c"]);
+        assert_eq!(touched(&["tenants/b/tenant.kdl"]), ["b"]);
+        assert_eq!(touched(&["baseline/ca/x.kdl"]), ["a", "b", "c"]);
+        // Outside the layers, or a tenant the fleet does not have: nothing.
+        assert!(touched(&["README.md", "tenants/zz/tenant.kdl", "groups/eu"]).is_empty());
+    }
+}
