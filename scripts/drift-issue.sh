@@ -11,7 +11,8 @@
 #
 # The issue is recognised by its label (DRIFT_LABEL, default `drift`) and by its body starting with
 # the marker `<!-- steward-drift -->` (the first line of `steward drift --format markdown`), so
-# issues people file with the same label are left alone.
+# issues people file with the same label are left alone. DRIFT_MARKER replaces the marker, for one
+# issue per tenant of a fleet (fleet-drift-issue.sh); the body must then start with it.
 # Needs: gh (authenticated through GH_TOKEN), GITHUB_REPOSITORY=owner/name.
 set -euo pipefail
 
@@ -23,7 +24,7 @@ code=$1
 body=$2
 repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY must be owner/name}
 label=${DRIFT_LABEL:-drift}
-marker='<!-- steward-drift -->'
+marker=${DRIFT_MARKER:-<!-- steward-drift -->}
 title=${DRIFT_TITLE:-Tenant drift: settings changed outside steward}
 
 case $code in

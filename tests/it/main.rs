@@ -29,6 +29,7 @@ mod docs_sandbox_snippet;
 mod drift_weakening;
 mod export_sandbox;
 mod fleet_cli;
+mod fleet_deploy;
 mod gitops_cli;
 #[cfg(unix)]
 mod gitops_scripts;
