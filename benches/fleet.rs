@@ -67,10 +67,7 @@ fn main() {
         elapsed
     };
     let best = |selection: &[&str], runs: usize| -> Duration {
-        (0..runs)
-            .map(|_| plan(selection))
-            .min()
-            .unwrap_or_default()
+        (0..runs).map(|_| plan(selection)).min().unwrap_or_default()
     };
 
     let one = best(&["--tenant", "t001"], 5);

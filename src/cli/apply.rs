@@ -94,6 +94,8 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "apply",
         json: false,
         reports: false,
+        changed: "with changes",
+        exit_changes: true,
     };
     if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
         return Ok(done);

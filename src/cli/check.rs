@@ -94,6 +94,8 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "check",
         json: matches!(args.format, Format::Json | Format::Sarif),
         reports: true,
+        changed: "failing the baseline",
+        exit_changes: true,
     };
     if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
         return Ok(done);

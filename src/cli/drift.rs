@@ -43,6 +43,8 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "drift",
         json: args.format == Format::Json,
         reports: true,
+        changed: "drifted",
+        exit_changes: true,
     };
     if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
         return Ok(done);

@@ -81,9 +81,22 @@ pub fn scope(
             )));
         }
     };
+    let from_env = args.tenants.is_none()
+        && tenant.is_some()
+        && std::env::var("AZURE_TENANT_ID").ok().as_deref() == tenant;
     let chosen: Vec<TenantEntry> = fleet
         .select(&selection)
-        .map_err(usage)?
+        .map_err(|e| {
+            if from_env {
+                // A workload identity or a CI variable sets AZURE_TENANT_ID for the app's own
+                // tenant; in a fleet each tenant's id comes from its tenant.kdl.
+                usage(format!(
+                    "{e}; the name came from AZURE_TENANT_ID: in a fleet, pick tenants with --tenant NAME or --tenants"
+                ))
+            } else {
+                usage(e)
+            }
+        })?
         .into_iter()
         .cloned()
         .collect();
@@ -153,6 +166,11 @@ pub struct FanOut<'a> {
     pub json: bool,
     /// The command can write a JSON report per tenant (`--format json` exists).
     pub reports: bool,
+    /// What a tenant whose run exits 2 is called in the closing line (`with changes`, `drifted`).
+    pub changed: &'a str,
+    /// The run exits 2 when a tenant does (plan: only with --detailed-exitcode; each tenant
+    /// is run with it so that the closing line can count them).
+    pub exit_changes: bool,
 }
 
 /// Runs the command once per tenant of a `Scope::Many`, as child processes, and reports.
@@ -192,6 +210,9 @@ pub fn fan_out(
     let runs: Vec<TenantRun> = super::runtime()?.block_on(async {
         futures::stream::iter(tenants.iter().map(|tenant| {
             let mut argv = base.clone();
+            if how.command == "plan" && !argv.iter().any(|a| a == "--detailed-exitcode") {
+                argv.push("--detailed-exitcode".into());
+            }
             argv.push("--tenant".into());
             argv.push(tenant.name.clone().into());
             if report_dir.is_some() {
@@ -245,9 +266,10 @@ pub fn fan_out(
     }
     let clean = tenants.len() - failed.len() - changed.len();
     eprintln!(
-        "Fleet: {} tenants: {clean} clean, {} with changes{}, {} failed{}.",
+        "Fleet: {} tenants: {clean} unchanged, {} {}{}, {} failed{}.",
         tenants.len(),
         changed.len(),
+        how.changed,
         list(&changed),
         failed.len(),
         list(&failed)
@@ -255,7 +277,7 @@ pub fn fan_out(
     if !failed.is_empty() {
         return Err(CommandError::reported(CommandErrorKind::Incomplete));
     }
-    Ok(Some(if changed.is_empty() {
+    Ok(Some(if changed.is_empty() || !how.exit_changes {
         Done::Clean
     } else {
         Done::Changes

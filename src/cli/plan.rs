@@ -95,6 +95,8 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "plan",
         json: args.format == Format::Json,
         reports: true,
+        changed: "with changes",
+        exit_changes: args.detailed_exitcode,
     };
     if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
         return Ok(done);

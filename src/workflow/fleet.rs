@@ -11,6 +11,28 @@ pub fn sandbox_state(tenant: &TenantEntry) -> PathBuf {
     PathBuf::from(".steward/fleet").join(format!("{}.json", tenant.name))
 }
 
+/// The id and domain a fleet tenant's sandbox has: its own where tenant.kdl gives them, else
+/// made up from its name (a GUID from a hash, `<name>.onmicrosoft.com`).
+pub fn sandbox_identity(tenant: &TenantEntry) -> (String, String) {
+    use sha2::{Digest, Sha256};
+    let id = tenant.tenant_id.clone().unwrap_or_else(|| {
+        let hash = hex::encode(Sha256::digest(tenant.name.as_bytes()));
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            &hash[0..8],
+            &hash[8..12],
+            &hash[13..16],
+            &hash[17..20],
+            &hash[20..32]
+        )
+    });
+    let domain = tenant
+        .domain
+        .clone()
+        .unwrap_or_else(|| format!("{}.onmicrosoft.com", tenant.name.to_ascii_lowercase()));
+    (id, domain)
+}
+
 /// Where `apply` journals a fleet tenant's writes.
 pub fn journal(tenant: &TenantEntry) -> PathBuf {
     PathBuf::from(".steward/fleet").join(format!("{}.journal.jsonl", tenant.name))
@@ -22,6 +44,7 @@ pub fn journal(tenant: &TenantEntry) -> PathBuf {
 /// credential would sign in to a customer with an app it did not choose.
 pub fn point_at(target: &mut TargetArgs, tenant: &TenantEntry) -> Result<(), String> {
     target.graph.tenant = tenant.authority().map(str::to_string);
+    target.sandbox_tenant = Some(sandbox_identity(tenant));
     if let Some(id) = &tenant.sign_in.client_id {
         target.graph.client_id = Some(id.clone());
     }

@@ -38,6 +38,10 @@ pub struct TargetArgs {
     /// Where `--sandbox` keeps its state, when not .steward/sandbox.json (a fleet tenant's own).
     #[arg(skip)]
     pub sandbox_state: Option<PathBuf>,
+    /// The tenant id and domain a fleet tenant's sandbox is seeded with, instead of the demo
+    /// tenant's.
+    #[arg(skip)]
+    pub sandbox_tenant: Option<(String, String)>,
 }
 
 /// A signed-in Graph client, and the in-process sandbox behind it when there is one.
@@ -66,6 +70,11 @@ impl TargetArgs {
             std::fs::create_dir_all(dir)
                 .map_err(Error::io(format!("cannot create {}", dir.display())))?;
         }
+        if let Some((id, domain)) = &self.sandbox_tenant
+            && !state.exists()
+        {
+            seed_as(&state, id, domain)?;
+        }
         // A fresh random token for this run only: the sandbox accepts it, nothing stores it.
         let token = format!("sandbox-{}", uuid::Uuid::new_v4().simple());
         let running = sandbox::start(SandboxConfig {
@@ -90,6 +99,21 @@ impl TargetArgs {
             sandbox: Some(running),
         })
     }
+}
+
+/// Writes the demo tenant to `state` as the tenant `id` with the domain `domain`: a fleet's
+/// sandbox tenants each have their own id, domain and accounts.
+fn seed_as(state: &std::path::Path, id: &str, domain: &str) -> Result<()> {
+    let demo = serde_json::Value::Object(sandbox::seed::demo());
+    let text = serde_json::to_string_pretty(&demo)
+        .map_err(|source| Error::Json {
+            doing: "cannot seed the sandbox tenant",
+            source,
+        })?
+        .replace(sandbox::seed::DEMO_TENANT_ID, id)
+        .replace(sandbox::seed::DEMO_DOMAIN, domain);
+    std::fs::write(state, text + "\n")
+        .map_err(Error::io(format!("cannot write {}", state.display())))
 }
 
 impl TargetArgs {

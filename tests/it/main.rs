@@ -30,6 +30,7 @@ mod drift_weakening;
 mod export_sandbox;
 mod fleet_cli;
 mod fleet_deploy;
+mod fleet_sandbox;
 mod gitops_cli;
 #[cfg(unix)]
 mod gitops_scripts;

@@ -1,0 +1,235 @@
+//! The example fleet end to end against three sandbox tenants, each with its own tenant id,
+//! domain and accounts: plan, apply, drift in one tenant, and the merged report.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{Run, Scratch, repo};
+
+fn steward(dir: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for name in crate::common::SIGN_IN_VARIABLES {
+        command.env_remove(name);
+    }
+    command
+        .env_remove("AZURE_TENANT_ID")
+        .output()
+        .expect("run steward")
+        .into()
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create directory");
+    for entry in std::fs::read_dir(from).expect("read directory") {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// The part of a fan-out's stdout under one tenant's heading.
+fn section<'a>(stdout: &'a str, tenant: &str) -> &'a str {
+    let start = stdout
+        .find(&format!("── tenant {tenant} ("))
+        .unwrap_or_else(|| panic!("no section for {tenant}:\n{stdout}"));
+    let heading = "── tenant ".len();
+    let rest = &stdout[start + heading..];
+    let end = rest.find("── tenant ").map_or(rest.len(), |i| i);
+    &stdout[start..start + heading + end]
+}
+
+#[test]
+fn three_sandbox_tenants_plan_apply_and_report_drift_from_one_baseline() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    copy(&repo().join("examples/fleet"), &dir.join("fleet"));
+
+    // Plan: each tenant with its own values, fabrikam's override, tailspin's deviation.
+    let plan = steward(dir, &["plan", "fleet", "--tenants", "all", "--sandbox"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.ends_with("Fleet: 3 tenants: 0 unchanged, 3 with changes (contoso, fabrikam, tailspin), 0 failed.\n"),
+        "{}",
+        plan.stderr
+    );
+    let fabrikam = section(&plan.stdout, "fabrikam");
+    assert!(fabrikam.starts_with("── tenant fabrikam (00000002-0000-4000-8000-000000000002) ──\n"));
+    // Its own values; its override keeps CA004 report-only, where contoso's plan enforces it.
+    assert!(
+        fabrikam.contains("+ ip-ranges  = [\"198.51.100.0/24\"]"),
+        "{fabrikam}"
+    );
+    assert!(
+        fabrikam
+            .contains("+ sharing-allowed-domain-list                         = [\"contoso.com\"]"),
+        "{fabrikam}"
+    );
+    assert!(!fabrikam.contains("~ state "), "{fabrikam}");
+    let contoso = section(&plan.stdout, "contoso");
+    assert!(contoso.contains("~ state                           = \"enabledForReportingButNotEnforced\" -> \"enabled\""), "{contoso}");
+    assert!(!fabrikam.contains("contoso.onmicrosoft.com"), "{fabrikam}");
+    assert!(!fabrikam.contains("Accepted deviations"), "{fabrikam}");
+    let tailspin = section(&plan.stdout, "tailspin");
+    assert!(
+        tailspin.contains("Accepted deviations (recorded in the files; not changes, not drift):\n  conditional-access-policy \"CA004 Require MFA for all users\" conditions.users.exclude-groups:"),
+        "{tailspin}"
+    );
+    // Each tenant has its own sandbox state, seeded with its id and domain.
+    for (tenant, id) in [
+        ("contoso", "00000001-0000-4000-8000-000000000001"),
+        ("fabrikam", "00000002-0000-4000-8000-000000000002"),
+        ("tailspin", "00000003-0000-4000-8000-000000000003"),
+    ] {
+        let state = std::fs::read_to_string(dir.join(format!(".steward/fleet/{tenant}.json")))
+            .expect("the tenant's sandbox state");
+        assert!(state.contains(id), "{tenant}");
+    }
+
+    // Apply every tenant, then nothing is left to do anywhere.
+    let apply = steward(
+        dir,
+        &[
+            "apply",
+            "fleet",
+            "--tenants",
+            "all",
+            "--sandbox",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    for tenant in ["contoso", "fabrikam", "tailspin"] {
+        assert!(
+            section(&apply.stdout, tenant).contains("Apply complete!"),
+            "{}",
+            apply.stdout
+        );
+        assert!(
+            dir.join(format!(".steward/fleet/{tenant}.journal.jsonl"))
+                .is_file()
+        );
+    }
+    let again = steward(
+        dir,
+        &[
+            "plan",
+            "fleet",
+            "--tenants",
+            "all",
+            "--sandbox",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stderr
+            .ends_with("Fleet: 3 tenants: 3 unchanged, 0 with changes, 0 failed.\n"),
+        "{}",
+        again.stderr
+    );
+    // The deviation still accepts tailspin's exclusion; apply left it alone.
+    assert!(section(&again.stdout, "tailspin").contains("Accepted deviations"));
+
+    // Someone disables CA002 in fabrikam's portal: only fabrikam drifts.
+    disable(
+        &dir.join(".steward/fleet/fabrikam.json"),
+        "CA002 Require MFA for administrators",
+    );
+    let drift = steward(
+        dir,
+        &[
+            "drift",
+            "fleet",
+            "--tenants",
+            "all",
+            "--sandbox",
+            "--report-dir",
+            "reports",
+        ],
+    );
+    assert_eq!(drift.code, 2, "{}\n{}", drift.stdout, drift.stderr);
+    assert!(
+        drift
+            .stderr
+            .ends_with("Fleet: 3 tenants: 2 unchanged, 1 drifted (fabrikam), 0 failed.\n"),
+        "{}",
+        drift.stderr
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("reports/fabrikam.drift.json")).expect("report"),
+    )
+    .expect("JSON");
+    assert_eq!(report["summary"]["change"], 1);
+
+    let merged = steward(
+        dir,
+        &[
+            "report",
+            "merge",
+            "reports/contoso.drift.json",
+            "reports/fabrikam.drift.json",
+            "reports/tailspin.drift.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(merged.code, 2, "{}", merged.stderr);
+    let merged: Value = serde_json::from_str(&merged.stdout).expect("JSON");
+    assert_eq!(merged["attention"], 1);
+    let tenants = merged["tenants"].as_array().expect("tenants");
+    let by_name = |name: &str| {
+        tenants
+            .iter()
+            .find(|t| t["tenant"] == name)
+            .unwrap_or_else(|| panic!("{name} in {merged:#}"))
+    };
+    assert_eq!(by_name("fabrikam")["changes"]["change"], 1);
+    assert_eq!(by_name("contoso")["changes"]["change"], 0);
+    assert_eq!(
+        by_name("tailspin")["changes"]["accepted"],
+        serde_json::json!([
+            "conditional-access-policy \"CA004 Require MFA for all users\" conditions.users.exclude-groups (until 2027-06-30)"
+        ])
+    );
+}
+
+/// Disables `policy` in the sandbox state at `state`.
+fn disable(state: &Path, policy: &str) {
+    let text = std::fs::read_to_string(state).expect("state file");
+    let mut value: Value = serde_json::from_str(&text).expect("state JSON");
+    let mut found = 0;
+    set_disabled(&mut value, policy, &mut found);
+    assert_eq!(found, 1, "{policy} once in {}", state.display());
+    std::fs::write(state, serde_json::to_string_pretty(&value).expect("JSON"))
+        .expect("write state");
+}
+
+fn set_disabled(value: &mut Value, policy: &str, found: &mut usize) {
+    match value {
+        Value::Object(map) => {
+            if map.get("displayName").and_then(Value::as_str) == Some(policy)
+                && map.contains_key("state")
+            {
+                map.insert("state".into(), Value::String("disabled".into()));
+                *found += 1;
+            }
+            for v in map.values_mut() {
+                set_disabled(v, policy, found);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                set_disabled(v, policy, found);
+            }
+        }
+        _ => {}
+    }
+}
