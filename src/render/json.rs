@@ -31,7 +31,7 @@ pub struct PlanDocument<'a> {
     pub orphans: &'a [Orphan],
     /// Differences a recorded deviation accepts on purpose, until it expires: not changes,
     /// not drift (absent when none).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
     pub accepted: &'a [crate::model::Accepted],
     /// Counts of resources to add, change and destroy.
     pub summary: Summary,

@@ -61,9 +61,9 @@ fn reports_of_several_tenants_merge_into_one_summary() {
     );
     assert_eq!(
         lines[6],
-        "| ⚠️ tailspin | — | — | — | reports/tailspin.json: not JSON (expected value at line 1 column 1) |"
+        "| ⚠️ tailspin | — | — | — | — | reports/tailspin.json: not JSON (expected value at line 1 column 1) |"
     );
-    assert_eq!(lines[7], "| fabrikam | clean | none | — |  |");
+    assert_eq!(lines[7], "| fabrikam | clean | none | none | — |  |");
 
     args.extend(["--format", "json"]);
     let json = scratch.run(&args);
