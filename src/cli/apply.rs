@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::fleet::{self, FanOut, FleetArgs};
+use super::fleet::{self, Entered, FanOut, FleetArgs};
 use super::{CommandError, CommandErrorKind, Done, output};
 use crate::config::Loaded;
 use crate::graph::GraphClient;
@@ -78,28 +78,20 @@ fn parse_wait(text: &str) -> Result<f64, String> {
 
 /// Runs `steward apply`.
 pub fn run(mut args: Args) -> Result<Done, CommandError> {
-    let scope = fleet::scope(
-        &args.paths,
-        args.target.graph.tenant.as_deref(),
-        &args.fleet,
-        false,
-    )?;
-    if matches!(scope, fleet::Scope::Many(..)) && (args.plan.is_some() || !args.auto_approve) {
-        return Err(CommandError::new(
-            CommandErrorKind::Usage,
-            "applying several tenants in one run needs --auto-approve (each tenant's plan is printed, not confirmed); review each tenant's plan first, or apply one with --tenant NAME",
-        ));
-    }
     let how = FanOut {
         command: "apply",
         json: false,
         reports: false,
         changed: "with changes",
+        refuse: (args.plan.is_some() || !args.auto_approve).then_some(
+            "applying several tenants in one run needs --auto-approve (each tenant's plan is printed, not confirmed); review each tenant's plan first, or apply one with --tenant NAME",
+        ),
         exit_changes: true,
     };
-    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
-        return Ok(done);
-    }
+    let scope = match fleet::enter(&args.paths, &args.target, &args.fleet, how)? {
+        Entered::Ran(done) => return Ok(done),
+        Entered::Here(scope) => scope,
+    };
     let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
     // Tenants applied side by side each keep their own journal.
     if let fleet::Scope::One(_, tenant) = &scope

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::fleet::{self, FanOut, FleetArgs, Scope};
+use super::fleet::{self, Entered, FanOut, FleetArgs, Scope};
 use super::{CommandError, CommandErrorKind, Done};
 use crate::baseline::{self, FailOn, Grade, Source};
 use crate::config::Loaded;
@@ -84,22 +84,18 @@ pub enum Format {
 
 /// Runs `steward check`.
 pub fn run(mut args: Args) -> Result<Done, CommandError> {
-    let scope = fleet::scope(
-        &args.paths,
-        args.target.graph.tenant.as_deref(),
-        &args.fleet,
-        false,
-    )?;
     let how = FanOut {
         command: "check",
         json: matches!(args.format, Format::Json | Format::Sarif),
         reports: true,
         changed: "failing the baseline",
+        refuse: None,
         exit_changes: true,
     };
-    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
-        return Ok(done);
-    }
+    let scope = match fleet::enter(&args.paths, &args.target, &args.fleet, how)? {
+        Entered::Ran(done) => return Ok(done),
+        Entered::Here(scope) => scope,
+    };
     // A fleet tenant's evidence pack goes into its own folder.
     if let (Scope::One(_, tenant), Some(dir)) = (&scope, &args.evidence) {
         args.evidence = Some(dir.join(&tenant.name));

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::fleet::{self, FanOut, FleetArgs};
+use super::fleet::{self, Entered, FanOut, FleetArgs};
 use super::plan::{Format, print};
 use super::{CommandError, Done};
 use crate::reconcile::PlanOptions;
@@ -33,22 +33,18 @@ pub struct Args {
 
 /// Runs `steward drift`.
 pub fn run(mut args: Args) -> Result<Done, CommandError> {
-    let scope = fleet::scope(
-        &args.paths,
-        args.target.graph.tenant.as_deref(),
-        &args.fleet,
-        false,
-    )?;
     let how = FanOut {
         command: "drift",
         json: args.format == Format::Json,
         reports: true,
         changed: "drifted",
+        refuse: None,
         exit_changes: true,
     };
-    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
-        return Ok(done);
-    }
+    let scope = match fleet::enter(&args.paths, &args.target, &args.fleet, how)? {
+        Entered::Ran(done) => return Ok(done),
+        Entered::Here(scope) => scope,
+    };
     let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
     // Drift reports what prune scopes would delete too; it never refuses to report.
     let options = PlanOptions {

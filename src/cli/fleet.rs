@@ -168,9 +168,37 @@ pub struct FanOut<'a> {
     pub reports: bool,
     /// What a tenant whose run exits 2 is called in the closing line (`with changes`, `drifted`).
     pub changed: &'a str,
+    /// Why several tenants cannot run this way (a usage error), if they cannot.
+    pub refuse: Option<&'a str>,
     /// The run exits 2 when a tenant does (plan: only with --detailed-exitcode; each tenant
     /// is run with it so that the closing line can count them).
     pub exit_changes: bool,
+}
+
+/// Where a command goes on after [`enter`].
+pub enum Entered {
+    /// It ran for several tenants, each in its own process: this is how it ended.
+    Ran(Done),
+    /// It runs here, on this scope.
+    Here(Scope),
+}
+
+/// The start of every command that reads a tenant: decides the scope from the paths and
+/// flags, and runs several tenants as child processes.
+pub fn enter(
+    paths: &[PathBuf],
+    target: &TargetArgs,
+    args: &FleetArgs,
+    how: FanOut<'_>,
+) -> Result<Entered, CommandError> {
+    let scope = scope(paths, target.graph.tenant.as_deref(), args, false)?;
+    if let (Scope::Many(..), Some(why)) = (&scope, how.refuse) {
+        return Err(usage(why.to_string()));
+    }
+    Ok(match fan_out(&scope, args, how)? {
+        Some(done) => Entered::Ran(done),
+        None => Entered::Here(scope),
+    })
 }
 
 /// Runs the command once per tenant of a `Scope::Many`, as child processes, and reports.

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::fleet::{self, FanOut, FleetArgs};
-use super::{CommandError, CommandErrorKind, Done, output};
+use super::fleet::{self, Entered, FanOut, FleetArgs};
+use super::{CommandError, Done, output};
 use crate::model::plan::Plan;
 use crate::reconcile::PlanOptions;
 use crate::render::{self, Mode, Names, PlanDocument};
@@ -79,28 +79,21 @@ pub fn print(plan: &Plan, mode: Mode, format: Format, names: &Names) -> Result<(
 
 /// Runs `steward plan`.
 pub fn run(mut args: Args) -> Result<Done, CommandError> {
-    let scope = fleet::scope(
-        &args.paths,
-        args.target.graph.tenant.as_deref(),
-        &args.fleet,
-        false,
-    )?;
-    if matches!(scope, fleet::Scope::Many(..)) && args.out.is_some() {
-        return Err(CommandError::new(
-            CommandErrorKind::Usage,
-            "--out saves one tenant's plan: pick the tenant with --tenant NAME",
-        ));
-    }
     let how = FanOut {
         command: "plan",
         json: args.format == Format::Json,
         reports: true,
         changed: "with changes",
+        refuse: args
+            .out
+            .as_ref()
+            .map(|_| "--out saves one tenant's plan: pick the tenant with --tenant NAME"),
         exit_changes: args.detailed_exitcode,
     };
-    if let Some(done) = fleet::fan_out(&scope, &args.fleet, how)? {
-        return Ok(done);
-    }
+    let scope = match fleet::enter(&args.paths, &args.target, &args.fleet, how)? {
+        Entered::Ran(done) => return Ok(done),
+        Entered::Here(scope) => scope,
+    };
     let loaded = fleet::load(&scope, &args.paths, &mut args.target)?;
     let options = PlanOptions {
         max_deletes: args.max_deletes,

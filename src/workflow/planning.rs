@@ -101,8 +101,15 @@ impl TargetArgs {
     }
 }
 
+/// Without the sandbox, `--sandbox` fails at start: there is nothing to seed.
+#[cfg(not(feature = "sandbox"))]
+fn seed_as(_: &std::path::Path, _: &str, _: &str) -> Result<()> {
+    Ok(())
+}
+
 /// Writes the demo tenant to `state` as the tenant `id` with the domain `domain`: a fleet's
 /// sandbox tenants each have their own id, domain and accounts.
+#[cfg(feature = "sandbox")]
 fn seed_as(state: &std::path::Path, id: &str, domain: &str) -> Result<()> {
     let demo = serde_json::Value::Object(sandbox::seed::demo());
     let text = serde_json::to_string_pretty(&demo)

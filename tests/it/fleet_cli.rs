@@ -7,40 +7,15 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{Run, Scratch, repo};
+use crate::common::{Scratch, copy_dir, repo};
 
-/// Runs steward in `dir` with no tenant or sign-in taken from the machine.
-fn steward(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
-    for name in crate::common::SIGN_IN_VARIABLES {
-        command.env_remove(name);
-    }
-    command
-        .env_remove("AZURE_TENANT_ID")
-        .output()
-        .expect("run steward")
-        .into()
-}
+use crate::common::steward_clean as steward;
 
 /// A copy of examples/fleet in a scratch directory, to change.
 fn example_fleet() -> Scratch {
     let scratch = Scratch::new();
-    copy(&repo().join("examples/fleet"), scratch.path());
+    copy_dir(&repo().join("examples/fleet"), scratch.path());
     scratch
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read directory") {
-        let entry = entry.expect("directory entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
 }
 
 #[test]

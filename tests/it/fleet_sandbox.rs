@@ -2,37 +2,12 @@
 //! domain and accounts: plan, apply, drift in one tenant, and the merged report.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Run, Scratch, repo};
+use crate::common::{Scratch, copy_dir, repo};
 
-fn steward(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
-    for name in crate::common::SIGN_IN_VARIABLES {
-        command.env_remove(name);
-    }
-    command
-        .env_remove("AZURE_TENANT_ID")
-        .output()
-        .expect("run steward")
-        .into()
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read directory") {
-        let entry = entry.expect("directory entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
+use crate::common::steward_clean as steward;
 
 /// The part of a fan-out's stdout under one tenant's heading.
 fn section<'a>(stdout: &'a str, tenant: &str) -> &'a str {
@@ -49,7 +24,7 @@ fn section<'a>(stdout: &'a str, tenant: &str) -> &'a str {
 fn three_sandbox_tenants_plan_apply_and_report_drift_from_one_baseline() {
     let scratch = Scratch::new();
     let dir = scratch.path();
-    copy(&repo().join("examples/fleet"), &dir.join("fleet"));
+    copy_dir(&repo().join("examples/fleet"), &dir.join("fleet"));
 
     // Plan: each tenant with its own values, fabrikam's override, tailspin's deviation.
     let plan = steward(dir, &["plan", "fleet", "--tenants", "all", "--sandbox"]);

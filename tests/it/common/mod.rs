@@ -87,6 +87,30 @@ pub const SIGN_IN_VARIABLES: &[&str] = &[
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 ];
 
+/// Runs the binary in `dir` with no sign-in variable (nor tenant) taken from the machine.
+pub fn steward_clean(dir: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for name in SIGN_IN_VARIABLES {
+        command.env_remove(name);
+    }
+    command.output().expect("run steward").into()
+}
+
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create directory");
+    for entry in std::fs::read_dir(from).expect("read directory") {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
 /// Runs the binary in `dir` with `env`, off the async runtime (for tests that serve a sandbox
 /// in-process).
 pub async fn steward_async(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
