@@ -51,6 +51,30 @@ pub struct SandboxConfig {
     pub write_limits: bool,
     /// Bearer tokens accepted.
     pub accept_tokens: Vec<String>,
+    /// Several tenants.
+    pub tenants: Vec<SandboxTenant>,
+}
+
+/// One tenant of a sandbox that holds several; accepted so the commands parse, never used.
+#[derive(Debug, Clone)]
+pub struct SandboxTenant {
+    /// Its tenant id.
+    pub id: String,
+    /// Its initial domain.
+    pub domain: Option<String>,
+    /// The tenant it starts from.
+    pub seed: Seed,
+    /// Its state file.
+    pub state: Option<PathBuf>,
+    /// Bearer tokens it accepts.
+    pub accept_tokens: Vec<String>,
+}
+
+impl SandboxTenant {
+    /// Its initial domain.
+    pub fn domain(&self) -> String {
+        self.domain.clone().unwrap_or_default()
+    }
 }
 
 impl Default for SandboxConfig {
@@ -68,6 +92,7 @@ impl Default for SandboxConfig {
             consistency_delay_ms: 0,
             write_limits: false,
             accept_tokens: Vec::new(),
+            tenants: Vec::new(),
         }
     }
 }
@@ -88,6 +113,11 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     /// Base URL.
     pub fn url(&self) -> String {
+        match self.never {}
+    }
+
+    /// The tenants it holds.
+    pub fn tenants(&self) -> &[(String, String)] {
         match self.never {}
     }
 

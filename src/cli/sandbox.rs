@@ -4,9 +4,9 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::sandbox::{self, SandboxConfig, Seed};
+use crate::sandbox::{self, SandboxConfig, SandboxTenant, Seed};
 
-use super::{CommandError, Done};
+use super::{CommandError, CommandErrorKind, Done};
 
 /// Run a local tenant that speaks Microsoft Graph, for rehearsals, demos and CI.
 ///
@@ -91,9 +91,44 @@ struct ServeArgs {
     write_limits: bool,
 
     /// Also accept this fixed bearer token, as a signed-in admin with every permission
-    /// (repeatable). Handy for scripts; never use a real secret here.
-    #[arg(long, value_name = "TOKEN")]
+    /// (repeatable). Handy for scripts; never use a real secret here. With several tenants,
+    /// TENANT=TOKEN (TENANT an id or domain given with --tenant) makes one tenant accept it;
+    /// a bare token is accepted by the first tenant.
+    #[arg(long, value_name = "[TENANT=]TOKEN")]
     accept_token: Vec<String>,
+
+    /// Hold this tenant (repeatable, for a fleet): its id (a GUID) and optionally its initial
+    /// domain (default t<first 8 hex digits>.onmicrosoft.com). Each tenant starts from --seed
+    /// with its own id and domain, signs its own tokens and has its own data, faults and write
+    /// limits; a token request picks it by the tenant in its path, Graph by the token's tenant.
+    #[arg(long = "tenant", value_name = "ID[=DOMAIN]", value_parser = parse_tenant)]
+    tenants: Vec<(String, Option<String>)>,
+
+    /// With --tenant: keep each tenant in DIR/<tenant id>.json.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "tenants",
+        conflicts_with = "state"
+    )]
+    state_dir: Option<PathBuf>,
+}
+
+/// Parses --tenant ID[=DOMAIN].
+fn parse_tenant(text: &str) -> Result<(String, Option<String>), String> {
+    let (id, domain) = match text.split_once('=') {
+        Some((id, domain)) => (id.trim(), Some(domain.trim())),
+        None => (text.trim(), None),
+    };
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(format!("`{id}` is not a tenant id (a GUID)"));
+    }
+    if let Some(domain) = domain
+        && !crate::fleet::is_domain(domain)
+    {
+        return Err(format!("`{domain}` is not a domain name"));
+    }
+    Ok((id.to_ascii_lowercase(), domain.map(str::to_ascii_lowercase)))
 }
 
 /// Runs `steward sandbox …`.
@@ -120,8 +155,10 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
         write_timeout_every: args.write_timeout_every,
         consistency_delay_ms: args.consistency_delay_ms,
         write_limits: args.write_limits,
-        accept_tokens: args.accept_token,
+        accept_tokens: Vec::new(),
+        tenants: Vec::new(),
     };
+    let config = with_tenants(config, args.tenants, args.state_dir, args.accept_token)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -132,11 +169,74 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", running.url())?;
         out.flush()?;
+        for (id, domain) in running.tenants() {
+            eprintln!("tenant {id} {domain}");
+        }
         drop(out);
         wait_for_shutdown().await;
         running.shutdown().await;
         Ok(Done::Clean)
     })
+}
+
+/// Spreads the tenants, their state files and the accepted tokens over `config`.
+fn with_tenants(
+    mut config: SandboxConfig,
+    tenants: Vec<(String, Option<String>)>,
+    state_dir: Option<PathBuf>,
+    tokens: Vec<String>,
+) -> Result<SandboxConfig, CommandError> {
+    if tenants.is_empty() {
+        config.accept_tokens = tokens;
+        return Ok(config);
+    }
+    if config.state.is_some() {
+        return Err(CommandError::new(
+            CommandErrorKind::Usage,
+            "--state keeps one tenant: with --tenant, use --state-dir DIR (one file per tenant)",
+        ));
+    }
+    config.tenants = tenants
+        .into_iter()
+        .map(|(id, domain)| SandboxTenant {
+            state: state_dir.as_ref().map(|d| d.join(format!("{id}.json"))),
+            id,
+            domain,
+            seed: config.seed,
+            accept_tokens: Vec::new(),
+        })
+        .collect();
+    for token in tokens {
+        let (tenant, token) = match token.split_once('=') {
+            Some((tenant, token)) => (Some(tenant.to_string()), token.to_string()),
+            None => (None, token),
+        };
+        let index = match &tenant {
+            None => 0,
+            Some(name) => config
+                .tenants
+                .iter()
+                .position(|t| {
+                    t.id.eq_ignore_ascii_case(name) || t.domain().eq_ignore_ascii_case(name)
+                })
+                .ok_or_else(|| {
+                    CommandError::new(
+                        CommandErrorKind::Usage,
+                        format!(
+                            "--accept-token {name}=…: no --tenant has the id or domain `{name}`"
+                        ),
+                    )
+                })?,
+        };
+        if let Some(t) = config.tenants.get_mut(index) {
+            t.accept_tokens.push(token);
+        }
+    }
+    if let Some(dir) = &state_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CommandError::io(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(config)
 }
 
 async fn wait_for_shutdown() {

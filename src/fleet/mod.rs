@@ -22,7 +22,7 @@ use crate::config::{self, Diagnostic};
 
 pub use deviation::{Accepted, Deviation};
 pub use resolve::{Resolved, render, resolve, resolve_all, today};
-pub use tenant::{SignIn, TENANT_FILE, TenantEntry};
+pub use tenant::{SignIn, TENANT_FILE, TenantEntry, is_domain};
 
 /// The directory of the baseline layer.
 pub const BASELINE_DIR: &str = "baseline";

@@ -18,7 +18,7 @@ use crate::model::Kind;
 use crate::model::checks::lockout::{self, LockoutInput, LockoutReport};
 use crate::model::plan::{Plan, Unmanaged};
 use crate::reconcile::{self, LiveIds, PlanOptions, guard};
-use crate::sandbox::{self, RunningSandbox, SandboxConfig, Seed};
+use crate::sandbox::{self, RunningSandbox, SandboxConfig, SandboxTenant, Seed};
 
 /// Where the sandbox tenant of `--sandbox` keeps its state.
 pub const SANDBOX_STATE: &str = ".steward/sandbox.json";
@@ -70,17 +70,24 @@ impl TargetArgs {
             std::fs::create_dir_all(dir)
                 .map_err(Error::io(format!("cannot create {}", dir.display())))?;
         }
-        if let Some((id, domain)) = &self.sandbox_tenant
-            && !state.exists()
-        {
-            seed_as(&state, id, domain)?;
-        }
         // A fresh random token for this run only: the sandbox accepts it, nothing stores it.
         let token = format!("sandbox-{}", uuid::Uuid::new_v4().simple());
+        // A fleet tenant's sandbox has its own id and domain; otherwise the demo tenant's.
+        let tenants = match &self.sandbox_tenant {
+            Some((id, domain)) => vec![SandboxTenant {
+                id: id.clone(),
+                domain: Some(domain.clone()),
+                seed: Seed::Demo,
+                state: Some(state.clone()),
+                accept_tokens: vec![token.clone()],
+            }],
+            None => Vec::new(),
+        };
         let running = sandbox::start(SandboxConfig {
             state: Some(state),
             seed: Seed::Demo,
             accept_tokens: vec![token.clone()],
+            tenants,
             ..SandboxConfig::default()
         })
         .await
@@ -99,28 +106,6 @@ impl TargetArgs {
             sandbox: Some(running),
         })
     }
-}
-
-/// Without the sandbox, `--sandbox` fails at start: there is nothing to seed.
-#[cfg(not(feature = "sandbox"))]
-fn seed_as(_: &std::path::Path, _: &str, _: &str) -> Result<()> {
-    Ok(())
-}
-
-/// Writes the demo tenant to `state` as the tenant `id` with the domain `domain`: a fleet's
-/// sandbox tenants each have their own id, domain and accounts.
-#[cfg(feature = "sandbox")]
-fn seed_as(state: &std::path::Path, id: &str, domain: &str) -> Result<()> {
-    let demo = serde_json::Value::Object(sandbox::seed::demo());
-    let text = serde_json::to_string_pretty(&demo)
-        .map_err(|source| Error::Json {
-            doing: "cannot seed the sandbox tenant",
-            source,
-        })?
-        .replace(sandbox::seed::DEMO_TENANT_ID, id)
-        .replace(sandbox::seed::DEMO_DOMAIN, domain);
-    std::fs::write(state, text + "\n")
-        .map_err(Error::io(format!("cannot write {}", state.display())))
 }
 
 impl TargetArgs {

@@ -296,6 +296,18 @@ pub fn sharepoint_principal(
 // Token endpoint
 
 /// Microsoft's OAuth error body.
+/// Entra's answer to a token request for a tenant it does not know (AADSTS90002).
+pub fn unknown_tenant(tenant: &str) -> Reply {
+    oauth_error(
+        400,
+        "invalid_request",
+        90002,
+        &format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        ),
+    )
+}
+
 fn oauth_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
     let trace = uuid::Uuid::new_v4().to_string();
     let correlation = uuid::Uuid::new_v4().to_string();

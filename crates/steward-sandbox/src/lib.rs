@@ -64,6 +64,59 @@ pub struct SandboxConfig {
     pub write_limits: bool,
     /// Bearer tokens accepted as a signed-in administrator with every delegated scope.
     pub accept_tokens: Vec<String>,
+    /// Several tenants, each with its own id, domain, data, signing key, faults and write
+    /// limits; empty for the one tenant `state`, `seed` and `accept_tokens` describe.
+    pub tenants: Vec<SandboxTenant>,
+}
+
+/// One tenant of a sandbox that holds several.
+#[derive(Clone)]
+pub struct SandboxTenant {
+    /// Its tenant (organization) id, a GUID.
+    pub id: String,
+    /// Its initial domain; `t<first 8 hex of the id>.onmicrosoft.com` when `None`.
+    pub domain: Option<String>,
+    /// The tenant it starts from when it has no state file yet (with its own id and domain).
+    pub seed: Seed,
+    /// Its state file.
+    pub state: Option<PathBuf>,
+    /// Bearer tokens it accepts as a signed-in administrator.
+    pub accept_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for SandboxTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxTenant")
+            .field("id", &self.id)
+            .field("domain", &self.domain)
+            .field("seed", &self.seed)
+            .field("state", &self.state)
+            .field(
+                "accept_tokens",
+                &format!("{} token(s)", self.accept_tokens.len()),
+            )
+            .finish()
+    }
+}
+
+impl SandboxTenant {
+    /// Its initial domain.
+    pub fn domain(&self) -> String {
+        self.domain.clone().unwrap_or_else(|| {
+            let hex: String = self
+                .id
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .take(8)
+                .collect();
+            format!("t{hex}.onmicrosoft.com")
+        })
+    }
+}
+
+/// The `n`-th made-up tenant id: `{n:08}-0000-4000-8000-{n:012}` (n below 10^8 is kept whole).
+pub fn tenant_id(n: u64) -> String {
+    format!("{:08}-0000-4000-8000-{n:012}", n % 100_000_000)
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -85,6 +138,7 @@ impl std::fmt::Debug for SandboxConfig {
                 "accept_tokens",
                 &format!("{} token(s)", self.accept_tokens.len()),
             )
+            .field("tenants", &self.tenants)
             .finish()
     }
 }
@@ -104,6 +158,7 @@ impl Default for SandboxConfig {
             consistency_delay_ms: 0,
             write_limits: false,
             accept_tokens: Vec::new(),
+            tenants: Vec::new(),
         }
     }
 }
@@ -151,6 +206,7 @@ pub enum SandboxError {
 /// A sandbox serving in the background of the current tokio runtime.
 pub struct RunningSandbox {
     addr: SocketAddr,
+    tenants: Vec<(String, String)>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -159,6 +215,11 @@ impl RunningSandbox {
     /// Base URL, such as `http://127.0.0.1:PORT` (no trailing slash, no `/v1.0`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The tenants it holds, `(id, domain)`; empty for a single-tenant sandbox.
+    pub fn tenants(&self) -> &[(String, String)] {
+        &self.tenants
     }
 
     /// The address the sandbox listens on.
@@ -183,7 +244,6 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     }
     // Parse Graph's metadata now rather than on the first write.
     let _ = csdl::schema();
-    let store = store::Store::open(config.state.clone(), config.seed)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| SandboxError::Bind {
@@ -194,11 +254,37 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         addr: config.listen,
         source,
     })?;
-    let app = server::App::new(config, store, format!("http://{addr}"));
+    let base_url = format!("http://{addr}");
+    let mut hosts = Vec::new();
+    if config.tenants.is_empty() {
+        let store = store::Store::open(config.state.clone(), config.seed, None)?;
+        hosts.push(server::Host::single(server::App::new(
+            config, store, base_url,
+        )));
+    } else {
+        for tenant in &config.tenants {
+            let domain = tenant.domain();
+            let store = store::Store::open(
+                tenant.state.clone(),
+                tenant.seed,
+                Some((tenant.id.as_str(), domain.as_str())),
+            )?;
+            let mut own = config.clone();
+            own.tenants = Vec::new();
+            own.accept_tokens = tenant.accept_tokens.clone();
+            hosts.push(server::Host::tenant(
+                &tenant.id,
+                &domain,
+                server::App::new(own, store, base_url.clone()),
+            ));
+        }
+    }
+    let tenants = hosts.iter().filter_map(server::Host::identity).collect();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, app, rx));
+    let task = tokio::spawn(server::serve(listener, hosts, rx));
     Ok(RunningSandbox {
         addr,
+        tenants,
         shutdown: tx,
         task,
     })

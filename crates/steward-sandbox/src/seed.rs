@@ -125,6 +125,20 @@ fn guid(ns: u32, n: u64) -> String {
     format!("{ns:08x}-0000-4000-8000-{n:012x}")
 }
 
+/// A seeded tenant as the tenant `id` with the initial domain `domain`: its organization, its
+/// accounts' user names and its domains, as a sandbox holding several tenants gives each.
+pub fn as_tenant(data: Map<String, Value>, id: &str, domain: &str) -> Map<String, Value> {
+    let text = Value::Object(data).to_string();
+    let text = text
+        .replace(DEMO_TENANT_ID, id)
+        .replace(DEMO_DOMAIN, domain);
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(map)) => map,
+        // Replacing one plain string with another inside JSON strings keeps it JSON.
+        _ => Map::new(),
+    }
+}
+
 /// An empty tenant: every key present (empty collections, singletons at Graph's defaults).
 pub fn empty() -> Map<String, Value> {
     let mut state = Map::new();

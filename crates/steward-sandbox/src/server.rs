@@ -128,21 +128,104 @@ impl App {
         super::sharepoint::principal(header, &self.accept_tokens, &key, audience)
     }
 
+    /// True when `token` is one of the static tokens this tenant accepts.
+    fn accepts_static(&self, token: &str) -> bool {
+        self.accept_tokens.iter().any(|t| t == token)
+    }
+
     fn principal(&self, header: Option<&str>) -> Result<Principal, Reply> {
         let key = self.lock().signing_key();
         auth::authenticate(header, &self.accept_tokens, &key)
     }
 }
 
+/// One tenant the server answers for.
+pub struct Host {
+    /// Its id and initial domain; `None` for the single tenant of a one-tenant sandbox, which
+    /// answers whatever tenant a token request names.
+    identity: Option<(String, String)>,
+    app: Arc<App>,
+}
+
+impl Host {
+    /// The one tenant of a single-tenant sandbox.
+    pub fn single(app: App) -> Host {
+        Host {
+            identity: None,
+            app: Arc::new(app),
+        }
+    }
+
+    /// A tenant of a sandbox that holds several.
+    pub fn tenant(id: &str, domain: &str, app: App) -> Host {
+        Host {
+            identity: Some((id.to_string(), domain.to_string())),
+            app: Arc::new(app),
+        }
+    }
+
+    /// Its `(id, domain)`, when it is one of several.
+    pub fn identity(&self) -> Option<(String, String)> {
+        self.identity.clone()
+    }
+
+    fn answers_to(&self, tenant: &str) -> bool {
+        self.identity.as_ref().is_none_or(|(id, domain)| {
+            id.eq_ignore_ascii_case(tenant) || domain.eq_ignore_ascii_case(tenant)
+        })
+    }
+}
+
+/// Which tenant a request is for: the one its token endpoint path names, else the one whose
+/// token it carries (a static token it accepts, or the `tid` of a token it issued). Requests
+/// without a recognisable token go to the first, which refuses them as Graph does.
+fn pick<'a>(hosts: &'a [Host], path: &str, authorization: Option<&str>) -> Result<&'a Host, Reply> {
+    let first = hosts
+        .first()
+        .ok_or_else(|| Reply::error(500, "InternalServerError", "The sandbox holds no tenant."))?;
+    if hosts.len() == 1 {
+        return Ok(first);
+    }
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") {
+        return hosts
+            .iter()
+            .find(|h| h.answers_to(segs[0]))
+            .ok_or_else(|| auth::unknown_tenant(segs[0]));
+    }
+    let Some(token) = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Ok(first);
+    };
+    if let Some(host) = hosts.iter().find(|h| h.app.accepts_static(token)) {
+        return Ok(host);
+    }
+    let tid = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|claims| claims.get("tid").and_then(Value::as_str).map(String::from));
+    Ok(tid
+        .and_then(|tid| hosts.iter().find(|h| h.answers_to(&tid)))
+        .unwrap_or(first))
+}
+
 /// Serves until `shutdown` fires.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: App,
+    hosts: Vec<Host>,
     shutdown: tokio::sync::oneshot::Receiver<()>,
 ) {
     let router = axum::Router::new()
         .fallback(dispatch)
-        .with_state(Arc::new(app));
+        .with_state(Arc::new(hosts));
     let _ = axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = shutdown.await;
@@ -150,7 +233,10 @@ pub async fn serve(
         .await;
 }
 
-async fn dispatch(State(app): State<Arc<App>>, req: axum::extract::Request) -> Response<AxumBody> {
+async fn dispatch(
+    State(hosts): State<Arc<Vec<Host>>>,
+    req: axum::extract::Request,
+) -> Response<AxumBody> {
     let started = Instant::now();
     let method = req.method().as_str().to_ascii_uppercase();
     let path = req.uri().path().to_string();
@@ -170,6 +256,14 @@ async fn dispatch(State(app): State<Arc<App>>, req: axum::extract::Request) -> R
         })
         .collect();
 
+    let app = match pick(
+        &hosts,
+        &path,
+        headers.get("authorization").map(String::as_str),
+    ) {
+        Ok(host) => host.app.clone(),
+        Err(reply) => return to_response(reply, "", ""),
+    };
     if path == "/_sandbox/requests" {
         return request_log(&app, &method);
     }

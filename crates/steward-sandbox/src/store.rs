@@ -21,17 +21,26 @@ pub struct Store {
 }
 
 impl Store {
-    /// Loads the state file, or seeds it (creating the file when a path is given).
-    pub fn open(path: Option<PathBuf>, seed: Seed) -> Result<Store, SandboxError> {
+    /// Loads the state file, or seeds it (creating the file when a path is given); a seed is
+    /// given `tenant`'s id and domain when one is named.
+    pub fn open(
+        path: Option<PathBuf>,
+        seed: Seed,
+        tenant: Option<(&str, &str)>,
+    ) -> Result<Store, SandboxError> {
         let mut created = false;
         let data = match &path {
             Some(p) if p.exists() => load(p)?,
             _ => {
                 created = true;
-                match seed {
+                let data = match seed {
                     Seed::Demo => seed::demo(),
                     Seed::Messy => seed::messy(),
                     Seed::Empty => seed::empty(),
+                };
+                match tenant {
+                    Some((id, domain)) => seed::as_tenant(data, id, domain),
+                    None => data,
                 }
             }
         };
