@@ -166,12 +166,13 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
         let running = sandbox::start(config)
             .await
             .map_err(|e| CommandError::user(e.to_string()))?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {}", running.url())?;
-        out.flush()?;
+        // The tenants first: the stdout line tells a script the sandbox is ready.
         for (id, domain) in running.tenants() {
             eprintln!("tenant {id} {domain}");
         }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", running.url())?;
+        out.flush()?;
         drop(out);
         wait_for_shutdown().await;
         running.shutdown().await;

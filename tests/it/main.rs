@@ -52,6 +52,7 @@ mod sandbox_behaviour;
 mod sandbox_cli;
 mod sandbox_examples;
 mod sandbox_members;
+mod sandbox_tenants;
 mod sandbox_v1_shapes;
 mod saved_plan_paths;
 mod sharepoint_sandbox;
