@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::output::print_diagnostics;
-use super::{CommandError, Done};
+use super::{CommandError, CommandErrorKind, Done};
 use crate::config;
 use crate::graph::permissions::{self, KindPermissions, NAME_RESOLUTION};
 use crate::model::{Address, Kind};
@@ -128,27 +128,42 @@ pub fn report(declared: &BTreeSet<Kind>, sharepoint_admin: bool) -> PermissionsR
 }
 
 pub fn run(args: Args) -> Result<Done, CommandError> {
-    let loaded = config::load(&args.paths);
-    if loaded.has_errors() {
-        print_diagnostics(&loaded.diagnostics);
-        return Err(CommandError::user(
-            "the policy files have errors; fix them (see `steward validate`) to list their permissions",
-        ));
-    }
-    let mut declared: BTreeSet<Kind> = loaded.origins.keys().map(|a: &Address| a.kind).collect();
-    if !loaded.desired.prune.is_empty() {
+    // A fleet's app needs what every tenant's resolved files need.
+    let loads = match crate::fleet::detect(&args.paths) {
+        None => vec![config::load(&args.paths)],
+        Some(root) => {
+            let fleet = crate::fleet::Fleet::open(&root)
+                .map_err(|d| CommandError::reported(CommandErrorKind::User).with_diagnostics(d))?;
+            let today = crate::fleet::today();
+            fleet
+                .tenants
+                .iter()
+                .map(|t| crate::fleet::resolve(&fleet, t, today).loaded)
+                .collect()
+        }
+    };
+    let mut declared: BTreeSet<Kind> = BTreeSet::new();
+    let mut sharepoint_admin = false;
+    for loaded in &loads {
+        if loaded.has_errors() {
+            print_diagnostics(&loaded.diagnostics);
+            return Err(CommandError::user(
+                "the policy files have errors; fix them (see `steward validate`) to list their permissions",
+            ));
+        }
+        declared.extend(loaded.origins.keys().map(|a: &Address| a.kind));
         declared.extend(loaded.desired.prune.iter().map(|p| Kind::from(p.kind)));
+        sharepoint_admin |= loaded
+            .desired
+            .sharepoint_settings
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| {
+                v.as_object()
+                    .map(crate::graph::sharepoint::declares_admin_settings)
+            })
+            .unwrap_or(false);
     }
-    let sharepoint_admin = loaded
-        .desired
-        .sharepoint_settings
-        .as_ref()
-        .and_then(|s| serde_json::to_value(s).ok())
-        .and_then(|v| {
-            v.as_object()
-                .map(crate::graph::sharepoint::declares_admin_settings)
-        })
-        .unwrap_or(false);
     let report = report(&declared, sharepoint_admin);
     if args.format == Format::Json {
         let text = serde_json::to_string_pretty(&report)

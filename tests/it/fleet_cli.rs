@@ -489,3 +489,31 @@ fn a_tenant_with_its_own_credential_variable_must_have_it_set() {
         run.stderr
     );
 }
+
+#[test]
+fn permissions_of_a_fleet_cover_every_tenants_resolved_files() {
+    let fleet = example_fleet();
+    // Only one tenant declares security defaults: the fleet's app still needs their permission.
+    fleet.write(
+        "tenants/tailspin/security-defaults.kdl",
+        "security-defaults {\n    is-enabled #false\n}\n",
+    );
+    let run = steward(fleet.path(), &["permissions", ".", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let kinds: Vec<&str> = report["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .filter_map(|k| k["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "named-location",
+            "conditional-access-policy",
+            "security-defaults",
+            "sharepoint-settings"
+        ]
+    );
+}
