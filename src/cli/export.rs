@@ -45,7 +45,16 @@ fn parse_kind(text: &str) -> Result<Kind, String> {
 }
 
 /// Runs `steward export`.
-pub fn run(args: Args) -> Result<Done, CommandError> {
+pub fn run(mut args: Args) -> Result<Done, CommandError> {
+    // Run in a fleet repository, --tenant may name one of its tenants: sign in as plan would.
+    if let Some(name) = args.target.graph.tenant.clone()
+        && crate::fleet::is_fleet(std::path::Path::new("."))
+        && let Ok(fleet) = crate::fleet::Fleet::open(std::path::Path::new("."))
+        && let Ok(found) = fleet.select(&crate::fleet::Selection::One(name))
+        && let Some(tenant) = found.first()
+    {
+        crate::workflow::fleet::point_at(&mut args.target, tenant).map_err(CommandError::user)?;
+    }
     let asked = !args.kinds.is_empty();
     let kinds: BTreeSet<Kind> = if asked {
         args.kinds.iter().copied().collect()
