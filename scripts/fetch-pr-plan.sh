@@ -12,6 +12,8 @@
 # workflow's on-stale is replan). Sets `plan=PATH` in GITHUB_OUTPUT if
 # set. Whatever it downloads, `steward apply --plan` applies only if it is the plan steward makes
 # again from the merged files and the tenant.
+# For a fleet: PLAN_ARTIFACT names the artifact (default steward-plan-pr-N) and PLAN_NAME the
+# plan file in it (default plan.json), e.g. steward-fleet-plan-contoso and contoso.plan.saved.
 # Needs: gh (GH_TOKEN with actions: read, pull-requests: read), GITHUB_REPOSITORY.
 set -euo pipefail
 
@@ -42,6 +44,15 @@ no_plan() {
   exit 0
 }
 
+plan_name=${PLAN_NAME:-plan.json}
+# Both are named in API paths, jq programs and file paths: plain names only.
+for value in "${PLAN_ARTIFACT:-x}" "$plan_name"; do
+  if ! [[ $value =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
+    echo "PLAN_ARTIFACT and PLAN_NAME must be plain names, not '$value'" >&2
+    exit 64
+  fi
+done
+
 pr=$(gh api "repos/$repo/commits/$sha/pulls" \
   --jq '[.[] | select(.merged_at != null)] | first | select(. != null) | "\(.number) \(.head.sha)"')
 if [ -z "$pr" ]; then
@@ -52,7 +63,7 @@ head_sha=${pr#* }
 if ! [[ $number =~ ^[0-9]+$ && $head_sha =~ ^[0-9a-f]{40}$ ]]; then
   no_plan "GitHub gave an unexpected pull request ($pr)"
 fi
-name="steward-plan-pr-$number"
+name=${PLAN_ARTIFACT:-steward-plan-pr-$number}
 
 # The newest successful run of the plan workflow itself, for this PR, at its last commit.
 run_id=$(gh api "repos/$repo/actions/workflows/$workflow/runs?event=pull_request&head_sha=$head_sha&per_page=100" \
@@ -78,9 +89,9 @@ fi
 
 mkdir -p "$dest"
 gh run download "$run_id" --repo "$repo" --name "$name" --dir "$dest"
-if [ ! -f "$dest/plan.json" ]; then
-  no_plan "Artifact $name of run $run_id holds no plan.json"
+if [ ! -f "$dest/$plan_name" ]; then
+  no_plan "Artifact $name of run $run_id holds no $plan_name"
 fi
 echo "Using the plan reviewed on #$number (run $run_id of $workflow)." >&2
-echo "$dest/plan.json"
-output "$dest/plan.json"
+echo "$dest/$plan_name"
+output "$dest/$plan_name"

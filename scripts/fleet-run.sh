@@ -3,11 +3,15 @@
 #
 # usage: fleet-run.sh plan|drift|apply FLEET_PATH TENANT REPORT_DIR
 #
-#   plan   `steward plan --tenant TENANT --format json` into REPORT_DIR/TENANT.plan.json
+#   plan   `steward plan --tenant TENANT --format json` into REPORT_DIR/TENANT.plan.json, and the
+#          saved plan (`--out`) into REPORT_DIR/TENANT.plan.saved, for apply on merge
 #   drift  `steward drift --tenant TENANT --format json` into REPORT_DIR/TENANT.drift.json
-#   apply  `steward apply --tenant TENANT --auto-approve`, its log in REPORT_DIR/TENANT.apply.log
-#          and its journal in REPORT_DIR/TENANT.journal.jsonl; the workflow's environment (its
-#          required reviewers) is the approval
+#   apply  with PLAN_FROM_PR=true (after a merge): `steward apply --tenant TENANT --plan PLAN_FILE`,
+#          the plan reviewed on the pull request, applied only if planning again gives exactly it;
+#          without one, it fails unless ON_STALE=replan. Otherwise (run by hand, or replan):
+#          `--auto-approve`, the workflow's environment (its required reviewers) being the
+#          approval. Its log in REPORT_DIR/TENANT.apply.log and its journal in
+#          REPORT_DIR/TENANT.journal.jsonl
 #
 # Exit 0 when steward exits 0, or 2 (changes or drift) with a JSON report: changes are what a plan
 # is for and drift goes to the tenant's issue, so neither fails the job. Anything else exits 1
@@ -58,8 +62,18 @@ output() {
 }
 
 if [ "$kind" = apply ]; then
-  echo "== steward apply $fleet --tenant $tenant"
-  "$steward" apply "$fleet" --tenant "$tenant" --auto-approve \
+  approval=(--auto-approve)
+  if [ "${PLAN_FROM_PR:-false}" = true ]; then
+    if [ -n "${PLAN_FILE:-}" ] && [ -f "$PLAN_FILE" ]; then
+      approval=(--plan "$PLAN_FILE")
+    elif [ "${ON_STALE:-fail}" != replan ]; then
+      echo "::error title=steward apply $tenant::no plan reviewed on the pull request for $tenant; plan it in a pull request, or run with on-stale: replan"
+      output 1
+      exit 1
+    fi
+  fi
+  echo "== steward apply $fleet --tenant $tenant ${approval[*]}"
+  "$steward" apply "$fleet" --tenant "$tenant" "${approval[@]}" \
     --journal "$dir/$tenant.journal.jsonl" 2>&1 | tee "$dir/$tenant.apply.log"
   code=${PIPESTATUS[0]}
   output "$code"
@@ -72,8 +86,12 @@ fi
 
 report="$dir/$tenant.$kind.json"
 rm -f -- "$report"
-echo "== steward $kind $fleet --tenant $tenant --format json"
-"$steward" "$kind" "$fleet" --tenant "$tenant" --format json >"$report.partial"
+extra=()
+if [ "$kind" = plan ]; then
+  extra=(--out "$dir/$tenant.plan.saved")
+fi
+echo "== steward $kind $fleet --tenant $tenant --format json ${extra[*]}"
+"$steward" "$kind" "$fleet" --tenant "$tenant" --format json "${extra[@]}" >"$report.partial"
 code=$?
 output "$code"
 if { [ "$code" -eq 0 ] || [ "$code" -eq 2 ]; } &&

@@ -592,7 +592,7 @@ fn the_workflows_grant_each_job_only_what_it_needs() {
             ".github/workflows/steward-fleet-apply.yml",
             json!({
                 "tenants": {"contents": "read"},
-                "apply": {"id-token": "write", "contents": "read"},
+                "apply": {"id-token": "write", "contents": "read", "actions": "read", "pull-requests": "read"},
             }),
         ),
         (
@@ -996,7 +996,14 @@ exit "${!rc:-0}"
         assert_eq!(
             run.steward,
             [sv(&[
-                "plan", ".", "--tenant", "contoso", "--format", "json"
+                "plan",
+                ".",
+                "--tenant",
+                "contoso",
+                "--format",
+                "json",
+                "--out",
+                "reports/contoso.plan.saved"
             ])]
         );
         assert_eq!(run.client_ids, ["reader"]);
@@ -1053,6 +1060,48 @@ exit "${!rc:-0}"
             .run("fleet-run.sh", &["apply", "fleet", "contoso", "reports"]);
         run.assert_code(1);
         assert_eq!(run.output, "code=1\n");
+    }
+
+    #[test]
+    fn after_a_merge_apply_takes_the_plan_reviewed_on_the_pull_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("contoso.plan.saved");
+        fs::write(&plan, "{}").unwrap();
+        let plan = plan.to_str().unwrap();
+        let run = Harness::new()
+            .env("PLAN_FROM_PR", "true")
+            .env("PLAN_FILE", plan)
+            .run("fleet-run.sh", &["apply", "fleet", "contoso", "reports"]);
+        run.assert_code(0);
+        assert_eq!(
+            run.steward,
+            [sv(&[
+                "apply",
+                "fleet",
+                "--tenant",
+                "contoso",
+                "--plan",
+                plan,
+                "--journal",
+                "reports/contoso.journal.jsonl",
+            ])]
+        );
+
+        // No reviewed plan for the tenant: nothing is applied, unless re-planning is asked for.
+        let run = Harness::new()
+            .env("PLAN_FROM_PR", "true")
+            .env("PLAN_FILE", "")
+            .run("fleet-run.sh", &["apply", "fleet", "contoso", "reports"]);
+        run.assert_code(1);
+        assert!(run.steward.is_empty(), "{:?}", run.steward);
+        assert_eq!(run.output, "code=1\n");
+        let run = Harness::new()
+            .env("PLAN_FROM_PR", "true")
+            .env("PLAN_FILE", "")
+            .env("ON_STALE", "replan")
+            .run("fleet-run.sh", &["apply", "fleet", "contoso", "reports"]);
+        run.assert_code(0);
+        assert_eq!(run.steward[0][4], "--auto-approve");
     }
 
     #[test]

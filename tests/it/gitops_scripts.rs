@@ -35,7 +35,7 @@ shift
 if [ "$sub" = run ] && [ "${1:-}" = download ]; then
   while [ $# -gt 0 ]; do
     case $1 in
-      --dir | -D) mkdir -p "$2"; cp "$FAKE_GH_DOWNLOAD" "$2/plan.json"; shift 2 ;;
+      --dir | -D) mkdir -p "$2"; cp "$FAKE_GH_DOWNLOAD" "$2/${FAKE_GH_DOWNLOAD_NAME:-plan.json}"; shift 2 ;;
       *) shift ;;
     esac
   done
@@ -932,6 +932,46 @@ fn fetch_pr_plan_downloads_the_plan_workflows_artifact_for_the_prs_last_commit()
         fs::read_to_string(&output).unwrap(),
         format!("plan={dest}/plan.json\n")
     );
+}
+
+#[test]
+fn fetch_pr_plan_downloads_one_fleet_tenants_saved_plan_by_artifact_and_file_name() {
+    let artifacts =
+        "repos/acme/policies/actions/runs/8802/artifacts?name=steward-fleet-plan-contoso";
+    let h = Harness::new()
+        .route("GET", &pulls(), "commit-pulls.json")
+        .route(
+            "GET",
+            &plan_runs("fleet-plan.yml"),
+            "plan-workflow-runs-fleet.json",
+        )
+        .route("GET", artifacts, "run-artifacts-fleet.json")
+        .env("PLAN_WORKFLOW", "fleet-plan.yml")
+        .env("PLAN_ARTIFACT", "steward-fleet-plan-contoso")
+        .env("PLAN_NAME", "contoso.plan.saved")
+        .env("FAKE_GH_DOWNLOAD_NAME", "contoso.plan.saved");
+    let plan = h.file("reviewed.json", "{\"format_version\":2}");
+    let h = h.env("FAKE_GH_DOWNLOAD", &plan);
+    let dest = h.path("reviewed").to_string_lossy().into_owned();
+    let run = h.run("fetch-pr-plan.sh", &[SHA, &dest]);
+    run.assert_code(0);
+    assert_eq!(
+        run.calls(),
+        [
+            format!("GET {}", pulls()),
+            format!("GET {}", plan_runs("fleet-plan.yml")),
+            format!("GET {artifacts}"),
+            format!(
+                "run download 8802 --repo acme/policies --name steward-fleet-plan-contoso --dir {dest}"
+            ),
+        ]
+    );
+    assert_eq!(run.stdout.trim(), format!("{dest}/contoso.plan.saved"));
+
+    let bad = Harness::new().env("PLAN_NAME", "../plan.json");
+    let run = bad.run("fetch-pr-plan.sh", &[SHA, "reviewed"]);
+    run.assert_code(64);
+    assert!(run.calls().is_empty());
 }
 
 #[test]
