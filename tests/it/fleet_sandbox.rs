@@ -208,3 +208,61 @@ fn set_disabled(value: &mut Value, policy: &str, found: &mut usize) {
         _ => {}
     }
 }
+
+#[test]
+fn a_tenants_saved_plan_applies_to_that_tenant_only() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    copy_dir(&repo().join("examples/fleet"), &dir.join("fleet"));
+    let plan = steward(
+        dir,
+        &[
+            "plan",
+            "fleet",
+            "--tenant",
+            "fabrikam",
+            "--sandbox",
+            "--out",
+            "fabrikam.plan",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // Another tenant's files and tenant: refused, nothing written.
+    let other = steward(
+        dir,
+        &[
+            "apply",
+            "fleet",
+            "--tenant",
+            "contoso",
+            "--sandbox",
+            "--plan",
+            "fabrikam.plan",
+        ],
+    );
+    assert_eq!(other.code, 1, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("the saved plan is stale"),
+        "{}",
+        other.stderr
+    );
+    assert!(!dir.join(".steward/fleet/contoso.journal.jsonl").exists());
+    let apply = steward(
+        dir,
+        &[
+            "apply",
+            "fleet",
+            "--tenant",
+            "fabrikam",
+            "--sandbox",
+            "--plan",
+            "fabrikam.plan",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 1 added, 2 changed, 0 destroyed.")
+    );
+}
