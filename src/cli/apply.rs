@@ -101,6 +101,16 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
     }
     let saved = args.plan.as_deref().map(saved_plan::read).transpose()?;
     if let Some(saved) = &saved {
+        // A fleet tenant's plan is for that tenant: say so before anything else is compared.
+        if let fleet::Scope::One(_, tenant) = &scope
+            && let Some(id) = &tenant.tenant_id
+            && !id.eq_ignore_ascii_case(&saved.tenant_id)
+        {
+            return Err(CommandError::user(format!(
+                "the saved plan was made against tenant {}, not `{}` ({id}); apply it with the tenant it was made for, or plan this one with --tenant {} --out",
+                saved.tenant_id, tenant.name, tenant.name
+            )));
+        }
         saved_plan::check_files(saved, &loaded, &args.paths)?;
     }
     let journal = workflow_apply::open_journal(&args.journal)?;

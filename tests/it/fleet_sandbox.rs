@@ -242,7 +242,7 @@ fn a_tenants_saved_plan_applies_to_that_tenant_only() {
     );
     assert_eq!(other.code, 1, "{}", other.stderr);
     assert!(
-        other.stderr.contains("the saved plan is stale"),
+        other.stderr.contains("error: the saved plan was made against tenant 00000002-0000-4000-8000-000000000002, not `contoso` (00000001-0000-4000-8000-000000000001)"),
         "{}",
         other.stderr
     );
