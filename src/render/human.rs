@@ -103,7 +103,7 @@ pub fn human(plan: &Plan, mode: Mode, names: &Names, colour: bool) -> String {
     if !plan.accepted.is_empty() {
         out.push_str(&format!("{}:\n", super::ACCEPTED_TITLE));
         for a in &plan.accepted {
-            out.push_str(&format!("  {}\n", super::accepted_line(a)));
+            out.push_str(&format!("  {}\n", super::accepted_line(a, names)));
         }
         out.push('\n');
     }

@@ -23,7 +23,7 @@ pub fn markdown(plan: &Plan, mode: Mode, names: &Names) -> String {
         .collect();
     let head = head(plan, mode, names, &changed);
     let details: Vec<String> = changed.iter().map(|c| detail(c, names)).collect();
-    let unmanaged = accepted(plan) + &unmanaged(plan);
+    let unmanaged = accepted(plan, names) + &unmanaged(plan);
     fit(head, &details, unmanaged, mode)
 }
 
@@ -163,7 +163,7 @@ fn detail(change: &ResourceChange, names: &Names) -> String {
 }
 
 /// The differences the tenant's recorded deviations accept, if any.
-fn accepted(plan: &Plan) -> String {
+fn accepted(plan: &Plan, names: &Names) -> String {
     if plan.accepted.is_empty() {
         return String::new();
     }
@@ -173,7 +173,7 @@ fn accepted(plan: &Plan) -> String {
         plan.accepted.len()
     );
     for a in &plan.accepted {
-        out.push_str(&format!("- {}\n", html(&super::accepted_line(a))));
+        out.push_str(&format!("- {}\n", html(&super::accepted_line(a, names))));
     }
     out.push_str("\n</details>\n");
     out

@@ -481,13 +481,13 @@ const ACCEPTED_TITLE: &str = "Accepted deviations (recorded in the files; not ch
 
 /// One accepted difference: what, the tenant's value against the declared one, why and until
 /// when.
-fn accepted_line(a: &crate::model::Accepted) -> String {
+fn accepted_line(a: &crate::model::Accepted, names: &Names) -> String {
     let what = match &a.path {
         Some(path) => format!(
             "{} {path}: tenant {} (declared {})",
             printable(&a.address),
-            a.tenant,
-            a.declared
+            names.label_within(&printable(&a.tenant.to_string())),
+            names.label_within(&printable(&a.declared.to_string()))
         ),
         None => format!("{} as the tenant has it", printable(&a.address)),
     };
