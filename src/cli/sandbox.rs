@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::sandbox::{self, SandboxConfig, SandboxTenant, Seed};
+use crate::sandbox::{self, SandboxConfig, Seed};
 
 use super::{CommandError, CommandErrorKind, Done};
 
@@ -12,7 +12,7 @@ use super::{CommandError, CommandErrorKind, Done};
 ///
 /// The sandbox serves Graph v1.0 under /v1.0/ and an OAuth2 token endpoint under
 /// /{tenant}/oauth2/v2.0/token, on loopback unless --listen says otherwise. Nothing leaves
-/// your machine.
+/// your machine. With --tenant it serves several tenants at once, to rehearse a fleet.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -24,7 +24,7 @@ enum SandboxCommand {
     /// Start the sandbox tenant and serve until Ctrl-C.
     ///
     /// The first line on stdout is `listening on http://127.0.0.1:PORT`, so scripts can find
-    /// the port.
+    /// the port; with --tenant, stderr first names each tenant, one `tenant ID DOMAIN` line each.
     Serve(ServeArgs),
 }
 
@@ -46,13 +46,27 @@ struct ServeArgs {
     listen: SocketAddr,
 
     /// Keep the tenant in this JSON file: loaded at start, rewritten on every change. With
-    /// --seed, a missing file is created from the seed first.
+    /// --seed, a missing file is created from the seed first. For several tenants, use
+    /// --state-dir.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
-    /// Tenant to start from when there is no state file yet.
+    /// Tenant to start from when there is no state file yet. With --tenant, every tenant
+    /// starts from it, with its own id and domain in place of Contoso's.
     #[arg(long, value_enum, default_value = "empty")]
     seed: SeedArg,
+
+    /// Serve this tenant (repeatable, one per tenant): its id, a GUID, and optionally its
+    /// initial domain (default tXXXXXXXX.onmicrosoft.com, from the id's first 8 digits). Each
+    /// tenant has its own data, token endpoint (/ID/… or /DOMAIN/…), tokens, faults and write
+    /// limits; Graph requests reach the tenant that issued their token.
+    #[arg(long, value_name = "ID[=DOMAIN]", value_parser = parse_tenant)]
+    tenant: Vec<TenantArg>,
+
+    /// With --tenant: keep each tenant in DIR/ID.json (loaded at start, created from --seed
+    /// when missing, rewritten on every change). DIR is created if needed.
+    #[arg(long, value_name = "DIR", requires = "tenant")]
+    state_dir: Option<PathBuf>,
 
     /// Objects per page when a request has no $top (Graph's default is 100).
     #[arg(long, default_value_t = sandbox::DEFAULT_PAGE_SIZE, value_name = "N")]
@@ -91,44 +105,103 @@ struct ServeArgs {
     write_limits: bool,
 
     /// Also accept this fixed bearer token, as a signed-in admin with every permission
-    /// (repeatable). Handy for scripts; never use a real secret here. With several tenants,
-    /// TENANT=TOKEN (TENANT an id or domain given with --tenant) makes one tenant accept it;
-    /// a bare token is accepted by the first tenant.
+    /// (repeatable). Handy for scripts; never use a real secret here. With --tenant, prefix a
+    /// tenant's id or domain (TENANT=TOKEN) to give it that tenant's data; a bare token is
+    /// accepted by every tenant and reaches the first one.
     #[arg(long, value_name = "[TENANT=]TOKEN")]
     accept_token: Vec<String>,
-
-    /// Hold this tenant (repeatable, for a fleet): its id (a GUID) and optionally its initial
-    /// domain (default t<first 8 hex digits>.onmicrosoft.com). Each tenant starts from --seed
-    /// with its own id and domain, signs its own tokens and has its own data, faults and write
-    /// limits; a token request picks it by the tenant in its path, Graph by the token's tenant.
-    #[arg(long = "tenant", value_name = "ID[=DOMAIN]", value_parser = parse_tenant)]
-    tenants: Vec<(String, Option<String>)>,
-
-    /// With --tenant: keep each tenant in DIR/<tenant id>.json.
-    #[arg(
-        long,
-        value_name = "DIR",
-        requires = "tenants",
-        conflicts_with = "state"
-    )]
-    state_dir: Option<PathBuf>,
 }
 
-/// Parses --tenant ID[=DOMAIN].
-fn parse_tenant(text: &str) -> Result<(String, Option<String>), String> {
-    let (id, domain) = match text.split_once('=') {
+/// One `--tenant ID[=DOMAIN]`.
+#[derive(Debug, Clone)]
+struct TenantArg {
+    id: String,
+    domain: Option<String>,
+}
+
+impl TenantArg {
+    /// The domain the tenant is served under.
+    fn domain(&self) -> String {
+        match &self.domain {
+            Some(d) => d.to_ascii_lowercase(),
+            None => default_domain(&self.id),
+        }
+    }
+
+    /// Whether `name` is this tenant's id or domain.
+    fn is_named(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(&self.id) || name.eq_ignore_ascii_case(&self.domain())
+    }
+}
+
+/// `tXXXXXXXX.onmicrosoft.com` from the id's first 8 hex digits, as the sandbox names a tenant
+/// given no domain.
+fn default_domain(id: &str) -> String {
+    let hex: String = id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("t{hex}.onmicrosoft.com")
+}
+
+fn parse_tenant(value: &str) -> Result<TenantArg, String> {
+    let (id, domain) = match value.split_once('=') {
         Some((id, domain)) => (id.trim(), Some(domain.trim())),
-        None => (text.trim(), None),
+        None => (value.trim(), None),
     };
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(format!("`{id}` is not a tenant id (a GUID)"));
+    let id = uuid::Uuid::try_parse(id)
+        .map_err(|_| format!("`{id}` is not a tenant id (a GUID)"))?
+        .hyphenated()
+        .to_string();
+    let domain = match domain {
+        None => None,
+        Some(d) if !crate::fleet::is_domain(d) => {
+            return Err(format!("`{d}` is not a domain name"));
+        }
+        Some(d) => Some(d.to_ascii_lowercase()),
+    };
+    Ok(TenantArg { id, domain })
+}
+
+/// Whether `name` looks like a tenant id or domain rather than the start of a token.
+fn looks_like_tenant(name: &str) -> bool {
+    uuid::Uuid::try_parse(name).is_ok()
+        || (name.contains('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+}
+
+/// Splits `--accept-token` values into those for every tenant and those for one (by index).
+fn split_tokens(
+    tokens: Vec<String>,
+    tenants: &[TenantArg],
+) -> Result<(Vec<String>, Vec<Vec<String>>), CommandError> {
+    let mut shared = Vec::new();
+    let mut own = vec![Vec::new(); tenants.len()];
+    for token in tokens {
+        let scoped = token.split_once('=').filter(|(name, rest)| {
+            !rest.is_empty() && !tenants.is_empty() && looks_like_tenant(name)
+        });
+        match scoped {
+            Some((name, rest)) => match tenants.iter().position(|t| t.is_named(name)) {
+                Some(i) => own[i].push(rest.to_string()),
+                None => {
+                    return Err(CommandError::new(
+                        CommandErrorKind::Usage,
+                        format!(
+                            "--accept-token names tenant '{name}', which no --tenant gives (use one of their ids or domains)"
+                        ),
+                    ));
+                }
+            },
+            // A token that merely contains '=' (base64 padding, say) is a bare token.
+            None => shared.push(token),
+        }
     }
-    if let Some(domain) = domain
-        && !crate::fleet::is_domain(domain)
-    {
-        return Err(format!("`{domain}` is not a domain name"));
-    }
-    Ok((id.to_ascii_lowercase(), domain.map(str::to_ascii_lowercase)))
+    Ok((shared, own))
 }
 
 /// Runs `steward sandbox …`.
@@ -139,14 +212,30 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
 }
 
 fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
+    if !args.tenant.is_empty() && args.state.is_some() {
+        return Err(CommandError::new(
+            CommandErrorKind::Usage,
+            "--state keeps a single tenant; with --tenant, use --state-dir DIR to keep one file per tenant (DIR/ID.json)",
+        ));
+    }
+    let seed = match args.seed {
+        SeedArg::Demo => Seed::Demo,
+        SeedArg::Empty => Seed::Empty,
+        SeedArg::Messy => Seed::Messy,
+    };
+    let (shared_tokens, own_tokens) = split_tokens(args.accept_token, &args.tenant)?;
+    if let Some(dir) = &args.state_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CommandError::io(format!(
+                "cannot create state directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let config = SandboxConfig {
         listen: args.listen,
         state: args.state,
-        seed: match args.seed {
-            SeedArg::Demo => Seed::Demo,
-            SeedArg::Empty => Seed::Empty,
-            SeedArg::Messy => Seed::Messy,
-        },
+        seed,
         page_size: args.page_size,
         latency_ms: args.latency_ms,
         throttle_every: args.throttle_every,
@@ -155,10 +244,10 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
         write_timeout_every: args.write_timeout_every,
         consistency_delay_ms: args.consistency_delay_ms,
         write_limits: args.write_limits,
-        accept_tokens: Vec::new(),
+        accept_tokens: shared_tokens,
         tenants: Vec::new(),
     };
-    let config = with_tenants(config, args.tenants, args.state_dir, args.accept_token)?;
+    let config = with_tenants(config, &args.tenant, own_tokens, args.state_dir.as_deref());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -167,9 +256,7 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
             .await
             .map_err(|e| CommandError::user(e.to_string()))?;
         // The tenants first: the stdout line tells a script the sandbox is ready.
-        for (id, domain) in running.tenants() {
-            eprintln!("tenant {id} {domain}");
-        }
+        announce_tenants(&running);
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", running.url())?;
         out.flush()?;
@@ -180,64 +267,36 @@ fn run_serve(args: ServeArgs) -> Result<Done, CommandError> {
     })
 }
 
-/// Spreads the tenants, their state files and the accepted tokens over `config`.
+/// `config` serving the `--tenant` tenants, each from `--seed`, with its own tokens and state
+/// file.
 fn with_tenants(
-    mut config: SandboxConfig,
-    tenants: Vec<(String, Option<String>)>,
-    state_dir: Option<PathBuf>,
-    tokens: Vec<String>,
-) -> Result<SandboxConfig, CommandError> {
-    if tenants.is_empty() {
-        config.accept_tokens = tokens;
-        return Ok(config);
-    }
-    if config.state.is_some() {
-        return Err(CommandError::new(
-            CommandErrorKind::Usage,
-            "--state keeps one tenant: with --tenant, use --state-dir DIR (one file per tenant)",
-        ));
-    }
-    config.tenants = tenants
-        .into_iter()
-        .map(|(id, domain)| SandboxTenant {
-            state: state_dir.as_ref().map(|d| d.join(format!("{id}.json"))),
-            id,
-            domain,
+    config: SandboxConfig,
+    tenants: &[TenantArg],
+    own_tokens: Vec<Vec<String>>,
+    state_dir: Option<&std::path::Path>,
+) -> SandboxConfig {
+    let tenants = tenants
+        .iter()
+        .zip(own_tokens)
+        .map(|(t, accept_tokens)| sandbox::SandboxTenant {
+            id: t.id.clone(),
+            domain: Some(t.domain()),
             seed: config.seed,
-            accept_tokens: Vec::new(),
+            state: state_dir.map(|d| d.join(format!("{}.json", t.id))),
+            accept_tokens,
         })
         .collect();
-    for token in tokens {
-        let (tenant, token) = match token.split_once('=') {
-            Some((tenant, token)) => (Some(tenant.to_string()), token.to_string()),
-            None => (None, token),
-        };
-        let index = match &tenant {
-            None => 0,
-            Some(name) => config
-                .tenants
-                .iter()
-                .position(|t| {
-                    t.id.eq_ignore_ascii_case(name) || t.domain().eq_ignore_ascii_case(name)
-                })
-                .ok_or_else(|| {
-                    CommandError::new(
-                        CommandErrorKind::Usage,
-                        format!(
-                            "--accept-token {name}=…: no --tenant has the id or domain `{name}`"
-                        ),
-                    )
-                })?,
-        };
-        if let Some(t) = config.tenants.get_mut(index) {
-            t.accept_tokens.push(token);
-        }
+    SandboxConfig { tenants, ..config }
+}
+
+/// One `tenant ID DOMAIN` line per tenant on stderr, for the admin to pick a token endpoint.
+fn announce_tenants(running: &sandbox::RunningSandbox) {
+    let mut err = std::io::stderr().lock();
+    for (id, domain) in running.tenants() {
+        // Informational only: a closed stderr must not stop the server.
+        let _ = writeln!(err, "tenant {id} {domain}");
     }
-    if let Some(dir) = &state_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CommandError::io(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    Ok(config)
+    let _ = err.flush();
 }
 
 async fn wait_for_shutdown() {
@@ -259,5 +318,67 @@ async fn wait_for_shutdown() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(value: &str) -> TenantArg {
+        parse_tenant(value).unwrap_or_else(|e| panic!("{value}: {e}"))
+    }
+
+    #[test]
+    fn a_tenant_is_an_id_and_an_optional_domain() {
+        let t = tenant("00000001-0000-4000-8000-000000000001");
+        assert_eq!(t.id, "00000001-0000-4000-8000-000000000001");
+        assert_eq!(t.domain(), "t00000001.onmicrosoft.com");
+        let t = tenant("C0A7050E-5EED-4D3E-9A1B-0C0A70500001=Fabrikam.onmicrosoft.com");
+        assert_eq!(t.id, "c0a7050e-5eed-4d3e-9a1b-0c0a70500001");
+        assert_eq!(t.domain(), "fabrikam.onmicrosoft.com");
+        assert_eq!(
+            parse_tenant("contoso").unwrap_err(),
+            "`contoso` is not a tenant id (a GUID)"
+        );
+        assert_eq!(
+            parse_tenant("00000001-0000-4000-8000-000000000001=fabrikam").unwrap_err(),
+            "`fabrikam` is not a domain name"
+        );
+    }
+
+    #[test]
+    fn tokens_go_to_the_tenant_they_name_or_to_every_tenant() {
+        let tenants = [
+            tenant("00000001-0000-4000-8000-000000000001"),
+            tenant("00000002-0000-4000-8000-000000000002=fabrikam.onmicrosoft.com"),
+        ];
+        let (shared, own) = split_tokens(
+            vec![
+                "00000001-0000-4000-8000-000000000001=alpha".into(),
+                "FABRIKAM.onmicrosoft.com=beta".into(),
+                "bare".into(),
+                "padded==".into(),
+                "t00000001.onmicrosoft.com=gamma=".into(),
+            ],
+            &tenants,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shared, vec!["bare", "padded=="]);
+        assert_eq!(own, vec![vec!["alpha", "gamma="], vec!["beta"]]);
+        let err = split_tokens(vec!["nobody.example.com=x".into()], &tenants).unwrap_err();
+        assert_eq!(err.kind, CommandErrorKind::Usage);
+        assert_eq!(
+            err.to_string(),
+            "--accept-token names tenant 'nobody.example.com', which no --tenant gives (use one of their ids or domains)"
+        );
+    }
+
+    #[test]
+    fn without_tenants_every_token_is_the_single_tenant_s() {
+        let (shared, own) = split_tokens(vec!["contoso.onmicrosoft.com=x".into()], &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shared, vec!["contoso.onmicrosoft.com=x"]);
+        assert!(own.is_empty());
     }
 }

@@ -181,6 +181,48 @@ fn unauthorized(message: &str) -> Reply {
     Reply::error(401, "InvalidAuthenticationToken", message)
 }
 
+/// The token of an `Authorization: Bearer …` header, if it has one.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    header
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The `tid` claim of a token, read without checking its signature: it only says which
+/// tenant's key must then verify the token.
+pub fn unverified_tenant(token: &str) -> Option<String> {
+    jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .ok()?
+        .claims
+        .get("tid")
+        .and_then(Value::as_str)
+        .map(String::from)
+}
+
+/// Graph's 401 for a request that names no tenant this sandbox serves.
+pub fn no_tenant(header: Option<&str>) -> Reply {
+    match bearer(header) {
+        None => unauthorized("Access token is empty."),
+        Some(_) => unauthorized("Access token validation failure."),
+    }
+}
+
+/// Entra's answer for a tenant it does not know (AADSTS90002).
+pub fn unknown_tenant(tenant: &str) -> Reply {
+    oauth_error(
+        400,
+        "invalid_request",
+        90002,
+        &format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+        ),
+    )
+}
+
 /// Checks the `Authorization` header and returns who is calling, or Graph's 401.
 pub fn authenticate(
     header: Option<&str>,
@@ -296,18 +338,6 @@ pub fn sharepoint_principal(
 // Token endpoint
 
 /// Microsoft's OAuth error body.
-/// Entra's answer to a token request for a tenant it does not know (AADSTS90002).
-pub fn unknown_tenant(tenant: &str) -> Reply {
-    oauth_error(
-        400,
-        "invalid_request",
-        90002,
-        &format!(
-            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
-        ),
-    )
-}
-
 fn oauth_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
     let trace = uuid::Uuid::new_v4().to_string();
     let correlation = uuid::Uuid::new_v4().to_string();

@@ -125,20 +125,6 @@ fn guid(ns: u32, n: u64) -> String {
     format!("{ns:08x}-0000-4000-8000-{n:012x}")
 }
 
-/// A seeded tenant as the tenant `id` with the initial domain `domain`: its organization, its
-/// accounts' user names and its domains, as a sandbox holding several tenants gives each.
-pub fn as_tenant(data: Map<String, Value>, id: &str, domain: &str) -> Map<String, Value> {
-    let text = Value::Object(data).to_string();
-    let text = text
-        .replace(DEMO_TENANT_ID, id)
-        .replace(DEMO_DOMAIN, domain);
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(map)) => map,
-        // Replacing one plain string with another inside JSON strings keeps it JSON.
-        _ => Map::new(),
-    }
-}
-
 /// An empty tenant: every key present (empty collections, singletons at Graph's defaults).
 pub fn empty() -> Map<String, Value> {
     let mut state = Map::new();
@@ -216,6 +202,79 @@ fn overlay(state: &mut Map<String, Value>, data: &str) {
             }
         }
     }
+}
+
+/// A seed made another tenant's: Contoso's tenant id becomes `id`, its initial domain `domain`
+/// (in user names, mail, verified domains and wherever else it occurs) and its SharePoint host
+/// follows the domain's first label.
+pub fn as_tenant(state: Map<String, Value>, id: &str, domain: &str) -> Map<String, Value> {
+    let domain = domain.to_ascii_lowercase();
+    let label = domain.split('.').next().unwrap_or(&domain).to_string();
+    let contoso_label = DEMO_DOMAIN.split('.').next().unwrap_or(DEMO_DOMAIN);
+    let swaps = [
+        (DEMO_TENANT_ID.to_string(), id.to_ascii_lowercase()),
+        (DEMO_DOMAIN.to_string(), domain.clone()),
+        (
+            format!("{contoso_label}-admin.sharepoint.com"),
+            format!("{label}-admin.sharepoint.com"),
+        ),
+        (
+            format!("{contoso_label}.sharepoint.com"),
+            format!("{label}.sharepoint.com"),
+        ),
+    ];
+    let rewrite = |s: &str| -> Option<String> {
+        let lower = s.to_ascii_lowercase();
+        if !swaps.iter().any(|(from, _)| lower.contains(from.as_str())) {
+            return None;
+        }
+        Some(replace_ignoring_case(s, &swaps))
+    };
+    fn walk(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) {
+        match value {
+            Value::String(s) => {
+                if let Some(new) = rewrite(s) {
+                    *s = new;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, rewrite)),
+            Value::Object(map) => {
+                let old = std::mem::take(map);
+                for (k, mut v) in old {
+                    walk(&mut v, rewrite);
+                    map.insert(rewrite(&k).unwrap_or(k), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut value = Value::Object(state);
+    walk(&mut value, &rewrite);
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// `s` with every `from` of `swaps` (matched ignoring ASCII case, first pair first) replaced.
+fn replace_ignoring_case(s: &str, swaps: &[(String, String)]) -> String {
+    let lower = s.to_ascii_lowercase();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    'outer: while i < s.len() {
+        for (from, to) in swaps {
+            if lower[i..].starts_with(from.as_str()) {
+                out.push_str(to);
+                i += from.len();
+                continue 'outer;
+            }
+        }
+        // Step one whole character: ASCII lowering keeps byte offsets equal in both strings.
+        let c = s[i..].chars().next().unwrap_or('\0');
+        out.push(c);
+        i += c.len_utf8().max(1);
+    }
+    out
 }
 
 /// Ids of the objects [`messy`] refers to but does not hold: a deleted user and group.
@@ -1578,5 +1637,55 @@ mod tests {
         assert_eq!(empty(), empty());
         assert_eq!(demo(), demo());
         assert_eq!(maximal(100, 50, 60), maximal(100, 50, 60));
+    }
+
+    #[test]
+    fn a_seed_for_another_tenant_holds_nothing_of_contoso() {
+        let id = "00000042-0000-4000-8000-000000000042";
+        let state = as_tenant(messy(), id, "Fabrikam.onmicrosoft.com");
+        let text = serde_json::to_string(&state).unwrap().to_ascii_lowercase();
+        assert!(!text.contains("contoso.onmicrosoft.com"));
+        assert!(!text.contains(DEMO_TENANT_ID));
+        assert_eq!(state["organization"][0]["id"], id);
+        assert_eq!(
+            state["organization"][0]["verifiedDomains"][0]["name"],
+            "fabrikam.onmicrosoft.com"
+        );
+        let upns: Vec<&str> = state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|u| u["userPrincipalName"].as_str())
+            .collect();
+        assert!(
+            upns.contains(&"breakglass1@fabrikam.onmicrosoft.com"),
+            "{upns:?}"
+        );
+        // Everything else is the seed as it was.
+        let plain = messy();
+        assert_eq!(state.len(), plain.len());
+        assert_eq!(
+            state["users"].as_array().unwrap().len(),
+            plain["users"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            state["identity/conditionalAccess/policies"],
+            plain["identity/conditionalAccess/policies"]
+        );
+    }
+
+    #[test]
+    fn replacing_ignores_case_and_keeps_other_text() {
+        let swaps = [(
+            "contoso.onmicrosoft.com".to_string(),
+            "x.example".to_string(),
+        )];
+        assert_eq!(
+            replace_ignoring_case(
+                "Ann@Contoso.OnMicrosoft.com; é b@contoso.onmicrosoft.com",
+                &swaps
+            ),
+            "Ann@x.example; é b@x.example"
+        );
     }
 }

@@ -16,50 +16,83 @@ use super::auth::{self, Principal};
 use super::batch;
 use super::graph::{self, Request};
 use super::reply::{Body, Reply, throttled};
+use super::seed::{DEMO_DOMAIN, DEMO_TENANT_ID};
 use super::store::Store;
 
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 const JSON_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
-/// Shared server state.
+/// One tenant: its data, tokens, fault counters and write limiter. Graph's handlers see only
+/// the tenant a request was routed to.
 pub struct App {
     store: Mutex<Store>,
     pub base_url: String,
     pub page_size: usize,
     pub consistency_delay_ms: u64,
-    latency_ms: u64,
     throttle_every: u64,
     retry_after: String,
     fail_every: u64,
     write_timeout_every: u64,
     write_limits: bool,
     accept_tokens: Vec<String>,
+    /// (tenant id, domain) when configured; otherwise both come from the stored organization.
+    identity: Option<(String, String)>,
     counter: AtomicU64,
     writes: AtomicU64,
-    log: Mutex<Vec<Value>>,
     last_limited_write: Mutex<Option<Instant>>,
 }
 
 impl App {
-    /// Builds the state shared by every request.
-    pub fn new(config: SandboxConfig, store: Store, base_url: String) -> App {
+    /// Builds one tenant's state, shared by every request routed to it.
+    pub fn new(
+        config: &SandboxConfig,
+        store: Store,
+        base_url: String,
+        accept_tokens: Vec<String>,
+        identity: Option<(String, String)>,
+    ) -> App {
         App {
             store: Mutex::new(store),
             base_url,
             page_size: config.page_size,
             consistency_delay_ms: config.consistency_delay_ms,
-            latency_ms: config.latency_ms,
             throttle_every: config.throttle_every,
             retry_after: retry_after_header(config.retry_after_ms),
             fail_every: config.fail_every,
             write_timeout_every: config.write_timeout_every,
             write_limits: config.write_limits,
-            accept_tokens: config.accept_tokens,
+            accept_tokens,
+            identity,
             counter: AtomicU64::new(0),
             writes: AtomicU64::new(0),
-            log: Mutex::new(Vec::new()),
             last_limited_write: Mutex::new(None),
+        }
+    }
+
+    /// The tenant id: the configured one, else the stored organization's.
+    pub fn tenant_id(&self) -> String {
+        match &self.identity {
+            Some((id, _)) => id.clone(),
+            None => stored_tenant_id(&self.lock()).unwrap_or(DEMO_TENANT_ID.to_string()),
+        }
+    }
+
+    /// The initial domain: the configured one, else the stored organization's.
+    pub fn domain(&self) -> String {
+        match &self.identity {
+            Some((_, domain)) => domain.clone(),
+            None => stored_initial_domain(&self.lock()).unwrap_or(DEMO_DOMAIN.to_string()),
+        }
+    }
+
+    /// Whether the token endpoint path segment `tenant` names this tenant.
+    fn answers_to(&self, tenant: &str) -> bool {
+        match &self.identity {
+            Some((id, domain)) => {
+                tenant.eq_ignore_ascii_case(id) || tenant.eq_ignore_ascii_case(domain)
+            }
+            None => true,
         }
     }
 
@@ -128,104 +161,97 @@ impl App {
         super::sharepoint::principal(header, &self.accept_tokens, &key, audience)
     }
 
-    /// True when `token` is one of the static tokens this tenant accepts.
-    fn accepts_static(&self, token: &str) -> bool {
-        self.accept_tokens.iter().any(|t| t == token)
-    }
-
     fn principal(&self, header: Option<&str>) -> Result<Principal, Reply> {
         let key = self.lock().signing_key();
         auth::authenticate(header, &self.accept_tokens, &key)
     }
 }
 
-/// One tenant the server answers for.
-pub struct Host {
-    /// Its id and initial domain; `None` for the single tenant of a one-tenant sandbox, which
-    /// answers whatever tenant a token request names.
-    identity: Option<(String, String)>,
-    app: Arc<App>,
+/// The organization id in a tenant's data.
+fn stored_tenant_id(store: &Store) -> Option<String> {
+    store
+        .data
+        .get("organization")
+        .and_then(Value::as_array)
+        .and_then(|o| o.first())
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .map(String::from)
 }
 
-impl Host {
-    /// The one tenant of a single-tenant sandbox.
-    pub fn single(app: App) -> Host {
-        Host {
-            identity: None,
-            app: Arc::new(app),
-        }
-    }
-
-    /// A tenant of a sandbox that holds several.
-    pub fn tenant(id: &str, domain: &str, app: App) -> Host {
-        Host {
-            identity: Some((id.to_string(), domain.to_string())),
-            app: Arc::new(app),
-        }
-    }
-
-    /// Its `(id, domain)`, when it is one of several.
-    pub fn identity(&self) -> Option<(String, String)> {
-        self.identity.clone()
-    }
-
-    fn answers_to(&self, tenant: &str) -> bool {
-        self.identity.as_ref().is_none_or(|(id, domain)| {
-            id.eq_ignore_ascii_case(tenant) || domain.eq_ignore_ascii_case(tenant)
+/// The initial verified domain in a tenant's data.
+fn stored_initial_domain(store: &Store) -> Option<String> {
+    store
+        .data
+        .get("organization")
+        .and_then(Value::as_array)
+        .and_then(|o| o.first())
+        .and_then(|o| o.get("verifiedDomains"))
+        .and_then(Value::as_array)
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d.get("isInitial").and_then(Value::as_bool) == Some(true))
         })
-    }
+        .and_then(|d| d.get("name"))
+        .and_then(Value::as_str)
+        .map(String::from)
 }
 
-/// Which tenant a request is for: the one its token endpoint path names, else the one whose
-/// token it carries (a static token it accepts, or the `tid` of a token it issued). Requests
-/// without a recognisable token go to the first, which refuses them as Graph does.
-fn pick<'a>(hosts: &'a [Host], path: &str, authorization: Option<&str>) -> Result<&'a Host, Reply> {
-    let first = hosts
-        .first()
-        .ok_or_else(|| Reply::error(500, "InternalServerError", "The sandbox holds no tenant."))?;
-    if hosts.len() == 1 {
-        return Ok(first);
+/// Every tenant plus what is shared: the request log and the added latency.
+pub struct Server {
+    tenants: Vec<Arc<App>>,
+    /// Several configured tenants: requests are routed by tenant; otherwise all go to the one.
+    multi: bool,
+    latency_ms: u64,
+    log: Mutex<Vec<Value>>,
+}
+
+impl Server {
+    /// Serves `tenants` (at least one).
+    pub fn new(tenants: Vec<App>, multi: bool, latency_ms: u64) -> Server {
+        Server {
+            tenants: tenants.into_iter().map(Arc::new).collect(),
+            multi,
+            latency_ms,
+            log: Mutex::new(Vec::new()),
+        }
     }
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") {
-        return hosts
+
+    /// The tenant whose token endpoint is `/{tenant}/…`, by id or domain.
+    fn by_name(&self, tenant: &str) -> Option<&Arc<App>> {
+        self.tenants.iter().find(|t| t.answers_to(tenant))
+    }
+
+    /// The tenant a bearer token belongs to: the one accepting it as a fixed token, else the
+    /// one its `tid` claim names (whose key must still verify it).
+    fn by_token(&self, header: Option<&str>) -> Option<&Arc<App>> {
+        if !self.multi {
+            return self.tenants.first();
+        }
+        let token = auth::bearer(header)?;
+        if let Some(t) = self
+            .tenants
             .iter()
-            .find(|h| h.answers_to(segs[0]))
-            .ok_or_else(|| auth::unknown_tenant(segs[0]));
+            .find(|t| t.accept_tokens.iter().any(|a| a == token))
+        {
+            return Some(t);
+        }
+        let tid = auth::unverified_tenant(token)?;
+        self.tenants
+            .iter()
+            .find(|t| t.tenant_id().eq_ignore_ascii_case(&tid))
     }
-    let Some(token) = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-    else {
-        return Ok(first);
-    };
-    if let Some(host) = hosts.iter().find(|h| h.app.accepts_static(token)) {
-        return Ok(host);
-    }
-    let tid = token
-        .split('.')
-        .nth(1)
-        .and_then(|payload| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload.trim_end_matches('='))
-                .ok()
-        })
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        .and_then(|claims| claims.get("tid").and_then(Value::as_str).map(String::from));
-    Ok(tid
-        .and_then(|tid| hosts.iter().find(|h| h.answers_to(&tid)))
-        .unwrap_or(first))
 }
 
 /// Serves until `shutdown` fires.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    hosts: Vec<Host>,
+    server: Server,
     shutdown: tokio::sync::oneshot::Receiver<()>,
 ) {
     let router = axum::Router::new()
         .fallback(dispatch)
-        .with_state(Arc::new(hosts));
+        .with_state(Arc::new(server));
     let _ = axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = shutdown.await;
@@ -234,7 +260,7 @@ pub async fn serve(
 }
 
 async fn dispatch(
-    State(hosts): State<Arc<Vec<Host>>>,
+    State(app): State<Arc<Server>>,
     req: axum::extract::Request,
 ) -> Response<AxumBody> {
     let started = Instant::now();
@@ -256,14 +282,6 @@ async fn dispatch(
         })
         .collect();
 
-    let app = match pick(
-        &hosts,
-        &path,
-        headers.get("authorization").map(String::as_str),
-    ) {
-        Ok(host) => host.app.clone(),
-        Err(reply) => return to_response(reply, "", ""),
-    };
     if path == "/_sandbox/requests" {
         return request_log(&app, &method);
     }
@@ -301,7 +319,7 @@ async fn dispatch(
     response
 }
 
-fn request_log(app: &App, method: &str) -> Response<AxumBody> {
+fn request_log(app: &Server, method: &str) -> Response<AxumBody> {
     let mut log = app.log.lock().unwrap_or_else(|e| e.into_inner());
     let reply = match method {
         "GET" => Reply::json(200, Value::Array(log.clone())),
@@ -316,7 +334,7 @@ fn request_log(app: &App, method: &str) -> Response<AxumBody> {
 }
 
 fn route(
-    app: &App,
+    server: &Server,
     method: &str,
     path: &str,
     query: Option<&str>,
@@ -336,11 +354,17 @@ fn route(
                 "The token endpoint only accepts POST.",
             );
         }
-        return token(app, segs[0], headers, body);
+        return match server.by_name(segs[0]) {
+            Some(app) => token(app, segs[0], headers, body),
+            None => auth::unknown_tenant(segs[0]),
+        };
     }
+    let authorization = headers.get("authorization").map(String::as_str);
     if super::sharepoint::is_sharepoint_path(path) {
-        let authorization = headers.get("authorization").map(String::as_str);
-        return super::sharepoint::handle(app, method, path, authorization, body);
+        return match server.by_token(authorization) {
+            Some(app) => super::sharepoint::handle(app, method, path, authorization, body),
+            None => super::sharepoint::unauthorized(authorization),
+        };
     }
     let graph_path = if path == "/v1.0" {
         Some("")
@@ -357,7 +381,10 @@ fn route(
             ),
         );
     };
-    let principal = match app.principal(headers.get("authorization").map(String::as_str)) {
+    let Some(app) = server.by_token(authorization) else {
+        return auth::no_tenant(authorization);
+    };
+    let principal = match app.principal(authorization) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -409,15 +436,10 @@ fn token(app: &App, tenant: &str, headers: &HashMap<String, String>, body: &[u8]
             })
         });
     let store = app.lock();
-    let tenant_id = store
-        .data
-        .get("organization")
-        .and_then(Value::as_array)
-        .and_then(|o| o.first())
-        .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-        .unwrap_or(tenant)
-        .to_string();
+    let tenant_id = match &app.identity {
+        Some((id, _)) => id.clone(),
+        None => stored_tenant_id(&store).unwrap_or(tenant.to_string()),
+    };
     let clients = store.clients();
     let key = store.signing_key();
     let sharepoint = super::sharepoint::admin_url(&store);

@@ -317,6 +317,14 @@ pub fn is_sharepoint_path(path: &str) -> bool {
     p.starts_with("/_api/") || p.starts_with("/_vti_bin/")
 }
 
+/// SharePoint's 401 for a token no tenant of this sandbox issued or accepts.
+pub fn unauthorized(header: Option<&str>) -> Reply {
+    match auth::bearer(header) {
+        None => refused(401, "The access token is missing."),
+        Some(_) => refused(401, "Invalid JWT token."),
+    }
+}
+
 /// SharePoint's refusal of a token.
 fn refused(status: u16, reason: &str) -> Reply {
     Reply::json(status, json!({"error_description": reason}))

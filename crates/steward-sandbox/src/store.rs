@@ -22,11 +22,11 @@ pub struct Store {
 
 impl Store {
     /// Loads the state file, or seeds it (creating the file when a path is given); a seed is
-    /// given `tenant`'s id and domain when one is named.
+    /// given `identity`'s (tenant id, domain) in place of Contoso's when there is one.
     pub fn open(
         path: Option<PathBuf>,
         seed: Seed,
-        tenant: Option<(&str, &str)>,
+        identity: Option<(&str, &str)>,
     ) -> Result<Store, SandboxError> {
         let mut created = false;
         let data = match &path {
@@ -38,7 +38,7 @@ impl Store {
                     Seed::Messy => seed::messy(),
                     Seed::Empty => seed::empty(),
                 };
-                match tenant {
+                match identity {
                     Some((id, domain)) => seed::as_tenant(data, id, domain),
                     None => data,
                 }
