@@ -82,7 +82,10 @@ impl App {
     pub fn domain(&self) -> String {
         match &self.identity {
             Some((_, domain)) => domain.clone(),
-            None => stored_initial_domain(&self.lock()).unwrap_or(DEMO_DOMAIN.to_string()),
+            None => self
+                .lock()
+                .initial_domain()
+                .unwrap_or(DEMO_DOMAIN.to_string()),
         }
     }
 
@@ -175,24 +178,6 @@ fn stored_tenant_id(store: &Store) -> Option<String> {
         .and_then(Value::as_array)
         .and_then(|o| o.first())
         .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-        .map(String::from)
-}
-
-/// The initial verified domain in a tenant's data.
-fn stored_initial_domain(store: &Store) -> Option<String> {
-    store
-        .data
-        .get("organization")
-        .and_then(Value::as_array)
-        .and_then(|o| o.first())
-        .and_then(|o| o.get("verifiedDomains"))
-        .and_then(Value::as_array)
-        .and_then(|d| {
-            d.iter()
-                .find(|d| d.get("isInitial").and_then(Value::as_bool) == Some(true))
-        })
-        .and_then(|d| d.get("name"))
         .and_then(Value::as_str)
         .map(String::from)
 }

@@ -249,20 +249,8 @@ fn tenant(store: &Store) -> Map<String, Value> {
 /// The SharePoint host name of the tenant (`contoso.sharepoint.com`), from its initial domain.
 pub fn host(store: &Store) -> String {
     let initial = store
-        .data
-        .get("organization")
-        .and_then(Value::as_array)
-        .and_then(|o| o.first())
-        .and_then(|o| o.get("verifiedDomains"))
-        .and_then(Value::as_array)
-        .and_then(|d| {
-            d.iter()
-                .find(|d| d.get("isInitial").and_then(Value::as_bool) == Some(true))
-        })
-        .and_then(|d| d.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or(super::seed::DEMO_DOMAIN)
-        .to_string();
+        .initial_domain()
+        .unwrap_or_else(|| super::seed::DEMO_DOMAIN.to_string());
     let prefix = initial.split('.').next().unwrap_or("contoso");
     format!("{prefix}.sharepoint.com")
 }

@@ -79,6 +79,23 @@ impl Store {
         true
     }
 
+    /// The tenant's initial verified domain (`contoso.onmicrosoft.com`), if its data has one.
+    pub fn initial_domain(&self) -> Option<String> {
+        self.data
+            .get("organization")
+            .and_then(Value::as_array)
+            .and_then(|o| o.first())
+            .and_then(|o| o.get("verifiedDomains"))
+            .and_then(Value::as_array)
+            .and_then(|d| {
+                d.iter()
+                    .find(|d| d.get("isInitial").and_then(Value::as_bool) == Some(true))
+            })
+            .and_then(|d| d.get("name"))
+            .and_then(Value::as_str)
+            .map(String::from)
+    }
+
     /// The HS256 key tokens are signed with.
     pub fn signing_key(&self) -> Vec<u8> {
         self.data
