@@ -88,6 +88,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "check",
         json: matches!(args.format, Format::Json | Format::Sarif),
         reports: true,
+        clean: "passing",
         changed: "failing the baseline",
         refuse: None,
         exit_changes: true,

@@ -37,6 +37,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "drift",
         json: args.format == Format::Json,
         reports: true,
+        clean: "unchanged",
         changed: "drifted",
         refuse: None,
         exit_changes: true,

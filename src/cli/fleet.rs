@@ -166,6 +166,8 @@ pub struct FanOut<'a> {
     pub json: bool,
     /// The command can write a JSON report per tenant (`--format json` exists).
     pub reports: bool,
+    /// What a tenant whose run exits 0 is called in the closing line (`unchanged`, `passing`).
+    pub clean: &'a str,
     /// What a tenant whose run exits 2 is called in the closing line (`with changes`, `drifted`).
     pub changed: &'a str,
     /// Why several tenants cannot run this way (a usage error), if they cannot.
@@ -294,8 +296,9 @@ pub fn fan_out(
     }
     let clean = tenants.len() - failed.len() - changed.len();
     eprintln!(
-        "Fleet: {} tenants: {clean} unchanged, {} {}{}, {} failed{}.",
+        "Fleet: {} tenants: {clean} {}, {} {}{}, {} failed{}.",
         tenants.len(),
+        how.clean,
         changed.len(),
         how.changed,
         list(&changed),

@@ -83,6 +83,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         command: "plan",
         json: args.format == Format::Json,
         reports: true,
+        clean: "unchanged",
         changed: "with changes",
         refuse: args
             .out
