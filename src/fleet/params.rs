@@ -225,6 +225,8 @@ pub struct Values<'a> {
     params: &'a BTreeMap<String, Param>,
     given: BTreeMap<&'a str, &'a Value>,
     tenant: &'a TenantEntry,
+    /// Parameters whose values the tenant gives wrong (already reported where it writes them).
+    invalid: std::collections::BTreeSet<&'a str>,
 }
 
 impl<'a> Values<'a> {
@@ -235,6 +237,7 @@ impl<'a> Values<'a> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Values<'a> {
         let mut given = BTreeMap::new();
+        let mut invalid = std::collections::BTreeSet::new();
         for value in &tenant.values {
             let error = |span: SourceSpan, message: String, help: String| {
                 Diagnostic::error("steward::param", &tenant.file, span, message, "here")
@@ -268,6 +271,7 @@ impl<'a> Values<'a> {
                 ));
             }
             if value.values.is_empty() {
+                invalid.insert(value.name.as_str());
                 diagnostics.push(error(
                     value.span,
                     format!("`{}` has no value for tenant `{}`", value.name, tenant.name),
@@ -275,6 +279,7 @@ impl<'a> Values<'a> {
                         .into(),
                 ));
             } else if !param.list && value.values.len() > 1 {
+                invalid.insert(value.name.as_str());
                 diagnostics.push(error(
                     value.values[1].1,
                     format!("`{}` takes one value", value.name),
@@ -283,6 +288,7 @@ impl<'a> Values<'a> {
             }
             for (v, span) in &value.values {
                 if let Err(why) = param.ty.check(v) {
+                    invalid.insert(value.name.as_str());
                     diagnostics.push(error(
                         *span,
                         format!("`{}` is a {} parameter: {why}", value.name, param.ty.name()),
@@ -295,17 +301,21 @@ impl<'a> Values<'a> {
             params,
             given,
             tenant,
+            invalid,
         }
     }
 
     /// Replaces every `(param)"name"` entry in `node` (and below) with the tenant's values.
     /// The values keep the using entry's span, so later errors point at where they are used.
+    /// True when a parameter could not be filled in (reported already): what the model says of
+    /// the node then only repeats that error.
     pub fn substitute(
         &self,
         node: &mut KdlNode,
         file: &Arc<SourceFile>,
         diagnostics: &mut Vec<Diagnostic>,
-    ) {
+    ) -> bool {
+        let mut broken = false;
         let mut entries = Vec::with_capacity(node.entries().len());
         for entry in node.entries_mut().drain(..) {
             if entry.ty().map(|t| t.value()) != Some("param") {
@@ -322,6 +332,7 @@ impl<'a> Values<'a> {
                     "a parameter is named by a string".into(),
                     "write (param)\"NAME\"".into(),
                 ));
+                broken = true;
                 continue;
             };
             let Some(param) = self.params.get(name) else {
@@ -333,6 +344,7 @@ impl<'a> Values<'a> {
                     None => format!("declare it: param \"{name}\" type=\"string\""),
                 };
                 diagnostics.push(error(format!("no parameter `{name}` is declared"), help));
+                broken = true;
                 continue;
             };
             let values: Vec<KdlValue> = match (self.given.get(name), &param.default) {
@@ -349,6 +361,7 @@ impl<'a> Values<'a> {
                             self.tenant.file.name
                         ),
                     ));
+                    broken = true;
                     continue;
                 }
             };
@@ -357,8 +370,10 @@ impl<'a> Values<'a> {
                     format!("list parameter `{name}` cannot be a property's value"),
                     "use it where a list of arguments goes".into(),
                 ));
+                broken = true;
                 continue;
             }
+            broken |= self.invalid.contains(name);
             for value in values {
                 let mut replaced = match entry.name() {
                     Some(key) => KdlEntry::new_prop(key.clone(), value),
@@ -371,9 +386,10 @@ impl<'a> Values<'a> {
         *node.entries_mut() = entries;
         if let Some(children) = node.children_mut() {
             for child in children.nodes_mut() {
-                self.substitute(child, file, diagnostics);
+                broken |= self.substitute(child, file, diagnostics);
             }
         }
+        broken
     }
 }
 

@@ -279,13 +279,25 @@ pub fn resolve(fleet: &Fleet, tenant: &TenantEntry, today: chrono::NaiveDate) ->
         }
     }
     let mut nodes: Vec<(KdlNode, Vec<String>)> = Vec::with_capacity(merged.len());
+    let mut broken: Vec<miette::SourceSpan> = Vec::new();
     for (mut node, sources, _) in merged {
-        values.substitute(&mut node, &combined, &mut diagnostics);
+        if values.substitute(&mut node, &combined, &mut diagnostics) {
+            broken.push(node.span());
+        }
         layers::strip_locks(&mut node);
         nodes.push((node, sources));
     }
     let plain: Vec<KdlNode> = nodes.iter().map(|(n, _)| n.clone()).collect();
     let mut loaded = config::load_nodes(&combined, &plain, parts);
+    // A parameter that could not be filled in is reported where it is wrong; what the model
+    // then finds in that declaration only repeats it.
+    loaded.diagnostics.retain(|d| {
+        d.span.is_none_or(|span| {
+            !broken
+                .iter()
+                .any(|b| span.offset() >= b.offset() && span.offset() < b.offset() + b.len().max(1))
+        })
+    });
     // The layers' own problems come first: they often explain the model's.
     diagnostics.append(&mut loaded.diagnostics);
     loaded.diagnostics = diagnostics;
