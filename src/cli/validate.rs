@@ -56,6 +56,23 @@ pub struct ValidateReport {
     /// tenant at plan and apply).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// In a fleet repository: each tenant validated, with its own counts (a problem of a file
+    /// several tenants share is listed once in `diagnostics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<TenantValidity>,
+}
+
+/// One fleet tenant's result in a [`ValidateReport`].
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct TenantValidity {
+    /// The tenant's directory name under tenants/.
+    pub tenant: String,
+    /// True when its resolved files have no error.
+    pub valid: bool,
+    /// Its errors.
+    pub errors: usize,
+    /// Its warnings.
+    pub warnings: usize,
 }
 
 /// What the lockout guard could not decide from the files, and — when it found or left
@@ -86,19 +103,27 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
         super::fleet::Scope::Many(fleet, tenants) => Some((fleet, tenants)),
     };
     let Some((fleet, tenants)) = tenants else {
-        return report(&config::load(&args.paths), args.format);
+        return report(&config::load(&args.paths), args.format, Vec::new());
     };
     // Each tenant as plan would see it; a problem of a shared file is shown once.
     let today = crate::fleet::today();
     let mut failed = Vec::new();
     let mut merged = config::Loaded::default();
+    let mut rows = Vec::new();
     for tenant in &tenants {
         let loaded = crate::fleet::resolve(&fleet, tenant, today).loaded;
+        let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        rows.push(TenantValidity {
+            tenant: tenant.name.clone(),
+            valid: errors == 0,
+            errors,
+            warnings: loaded.diagnostics.len() - errors,
+        });
         if args.format == Format::Human {
             eprintln!("── tenant {} ──", tenant.name);
         }
         let outcome = match args.format {
-            Format::Human => report(&loaded, Format::Human),
+            Format::Human => report(&loaded, Format::Human, Vec::new()),
             Format::Json => Ok(Done::Clean),
         };
         if outcome.is_err() || loaded.has_errors() {
@@ -121,7 +146,7 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
         merged.desired = loaded.desired;
     }
     match args.format {
-        Format::Json => report(&merged, Format::Json),
+        Format::Json => report(&merged, Format::Json, rows),
         Format::Human if failed.is_empty() => {
             println!("Fleet: {} tenants valid.", tenants.len());
             Ok(Done::Clean)
@@ -139,7 +164,11 @@ pub fn run(args: Args) -> Result<Done, CommandError> {
 }
 
 /// Prints what validate found in `loaded`.
-fn report(loaded: &config::Loaded, format: Format) -> Result<Done, CommandError> {
+fn report(
+    loaded: &config::Loaded,
+    format: Format,
+    tenants: Vec<TenantValidity>,
+) -> Result<Done, CommandError> {
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
     let notes = lockout_notes(loaded);
@@ -151,6 +180,7 @@ fn report(loaded: &config::Loaded, format: Format) -> Result<Done, CommandError>
                 files: loaded.file_names.clone(),
                 diagnostics: loaded.diagnostics.iter().map(|d| d.to_json()).collect(),
                 notes,
+                tenants,
             };
             let text = serde_json::to_string_pretty(&report)
                 .map_err(|e| CommandError::internal(format!("cannot print the report: {e}")))?;

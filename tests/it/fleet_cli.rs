@@ -135,6 +135,10 @@ fn overriding_a_locked_setting_is_an_error_at_the_override() {
     assert_eq!(locked[0]["file"], "./tenants/fabrikam/legacy.kdl");
     assert_eq!(locked[0]["line"], 2);
     assert_eq!(report["valid"], false);
+    assert_eq!(
+        report["tenants"],
+        json!([{"tenant": "fabrikam", "valid": false, "errors": 1, "warnings": 0}])
+    );
     // Every other tenant is still fine.
     let others = steward(
         fleet.path(),
