@@ -60,6 +60,8 @@ pub struct SignIn {
     /// The environment variable naming the federated token file, instead of
     /// AZURE_FEDERATED_TOKEN_FILE.
     pub federated_token_env: Option<String>,
+    /// The Microsoft cloud the tenant lives in, when not the fleet's (`--cloud`).
+    pub cloud: Option<crate::graph::Cloud>,
 }
 
 impl TenantEntry {
@@ -181,6 +183,21 @@ pub fn describe(
                         continue;
                     };
                     let text = prop.value().as_string().map(str::to_string);
+                    if key.value() == "cloud" {
+                        use clap::ValueEnum;
+                        match text
+                            .as_deref()
+                            .and_then(|t| crate::graph::Cloud::from_str(t, true).ok())
+                        {
+                            Some(cloud) => entry.sign_in.cloud = Some(cloud),
+                            None => error(
+                                prop.span(),
+                                "`cloud` is one of global, usgov, usgov-dod, china".into(),
+                                "a GCC High tenant in a commercial fleet: cloud=\"usgov\"",
+                            ),
+                        }
+                        continue;
+                    }
                     let slot = match key.value() {
                         "client-id" => &mut entry.sign_in.client_id,
                         "certificate-env" => &mut entry.sign_in.certificate_env,
@@ -190,7 +207,7 @@ pub fn describe(
                             error(
                                 key.span(),
                                 format!("unknown sign-in setting `{other}`"),
-                                "sign-in takes client-id, certificate-env, secret-env and federated-token-env",
+                                "sign-in takes cloud, client-id, certificate-env, secret-env and federated-token-env",
                             );
                             continue;
                         }

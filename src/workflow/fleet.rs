@@ -45,6 +45,9 @@ pub fn journal(tenant: &TenantEntry) -> PathBuf {
 pub fn point_at(target: &mut TargetArgs, tenant: &TenantEntry) -> Result<(), String> {
     target.graph.tenant = tenant.authority().map(str::to_string);
     target.sandbox_tenant = Some(sandbox_identity(tenant));
+    if let Some(cloud) = tenant.sign_in.cloud {
+        target.graph.cloud = cloud;
+    }
     if let Some(id) = &tenant.sign_in.client_id {
         target.graph.client_id = Some(id.clone());
     }
@@ -78,4 +81,78 @@ pub fn point_at(target: &mut TargetArgs, tenant: &TenantEntry) -> Result<(), Str
     }
     target.sandbox_state = Some(sandbox_state(tenant));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::SignIn;
+    use crate::graph::Cloud;
+    use crate::workflow::graph_args::GraphArgs;
+
+    fn tenant(sign_in: SignIn) -> TenantEntry {
+        TenantEntry {
+            name: "fabrikam".into(),
+            dir: PathBuf::from("tenants/fabrikam"),
+            file: crate::config::SourceFile::new("tenants/fabrikam/tenant.kdl", String::new()),
+            tenant_id: Some("00000002-0000-4000-8000-000000000002".into()),
+            domain: None,
+            groups: Vec::new(),
+            values: Vec::new(),
+            sign_in,
+        }
+    }
+
+    fn target() -> TargetArgs {
+        TargetArgs {
+            sandbox: true,
+            graph: GraphArgs {
+                client_id: Some("fleet-app".into()),
+                ..GraphArgs::default()
+            },
+            sandbox_state: None,
+            sandbox_tenant: None,
+        }
+    }
+
+    #[test]
+    fn a_tenant_signs_in_at_its_authority_in_its_cloud_with_its_own_app() {
+        let mut args = target();
+        let own = SignIn {
+            client_id: Some("own-app".into()),
+            cloud: Some(Cloud::UsGov),
+            secret_env: Some("FABRIKAM_SECRET".into()),
+            ..SignIn::default()
+        };
+        point_at(&mut args, &tenant(own)).expect("pointed");
+        assert_eq!(
+            args.graph.tenant.as_deref(),
+            Some("00000002-0000-4000-8000-000000000002")
+        );
+        assert_eq!(args.graph.cloud, Cloud::UsGov);
+        assert_eq!(args.graph.client_id.as_deref(), Some("own-app"));
+        // Its own secret; the fleet's certificate and federated token are hidden from it.
+        assert_eq!(
+            args.graph.variable("AZURE_CLIENT_SECRET"),
+            Some("FABRIKAM_SECRET")
+        );
+        assert_eq!(args.graph.variable("AZURE_CLIENT_CERTIFICATE_PATH"), None);
+        assert_eq!(args.graph.variable("AZURE_FEDERATED_TOKEN_FILE"), None);
+        assert_eq!(
+            args.sandbox_state,
+            Some(PathBuf::from(".steward/fleet/fabrikam.json"))
+        );
+    }
+
+    #[test]
+    fn a_tenant_without_overrides_uses_the_fleets_app_and_credentials() {
+        let mut args = target();
+        point_at(&mut args, &tenant(SignIn::default())).expect("pointed");
+        assert_eq!(args.graph.cloud, Cloud::Global);
+        assert_eq!(args.graph.client_id.as_deref(), Some("fleet-app"));
+        assert_eq!(
+            args.graph.variable("AZURE_CLIENT_SECRET"),
+            Some("AZURE_CLIENT_SECRET")
+        );
+    }
 }

@@ -524,3 +524,22 @@ fn permissions_of_a_fleet_cover_every_tenants_resolved_files() {
         ]
     );
 }
+
+#[test]
+fn a_tenants_cloud_is_one_microsoft_runs() {
+    let fleet = example_fleet();
+    let path = fleet.path().join("tenants/tailspin/tenant.kdl");
+    let text = std::fs::read_to_string(&path).expect("tenant.kdl");
+    std::fs::write(&path, format!("{text}sign-in cloud=\"mars\"\n")).expect("write");
+    let run = steward(fleet.path(), &["validate", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`cloud` is one of global, usgov, usgov-dod, china"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(&path, format!("{text}sign-in cloud=\"usgov\"\n")).expect("write");
+    let run = steward(fleet.path(), &["validate", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
