@@ -275,9 +275,16 @@ pub fn fan_out(
             eprintln!("{heading}");
         }
         match &report_dir {
-            Some(dir) if !run.stdout.is_empty() => {
+            Some(dir) => {
+                // A tenant that failed still gets its file, saying why, so that the merged
+                // report lists it as failed instead of leaving it out.
+                let text = if matches!(run.code, Some(0 | 2)) && !run.stdout.is_empty() {
+                    run.stdout.clone()
+                } else {
+                    failure_report(run).into_bytes()
+                };
                 let path = dir.join(format!("{}.{}.json", tenant.name, how.command));
-                std::fs::write(&path, &run.stdout).map_err(|e| {
+                std::fs::write(&path, text).map_err(|e| {
                     CommandError::io(format!("cannot write {}: {e}", path.display()))
                 })?;
                 eprintln!("wrote {}", path.display());
@@ -313,6 +320,33 @@ pub fn fan_out(
     } else {
         Done::Changes
     }))
+}
+
+/// What a failed tenant's report file holds: `{"error": …, "exit_code": …}`, the error being
+/// the last `error:` line the tenant's run printed, else its first diagnostic.
+fn failure_report(run: &TenantRun) -> String {
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    // The files' problems are printed as diagnostics (`× message`), the rest as `error: …`.
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("× "))
+        .collect();
+    let error = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .map(str::to_string)
+        .or_else(|| {
+            problems.first().map(|first| match problems.len() {
+                1 => first.to_string(),
+                n => format!("{first} (and {} more problems)", n - 1),
+            })
+        })
+        .unwrap_or_else(|| match run.code {
+            Some(code) => format!("steward exited {code} without a report"),
+            None => "steward was stopped without a report".to_string(),
+        });
+    serde_json::json!({ "error": error, "exit_code": run.code }).to_string() + "\n"
 }
 
 fn list(names: &[&str]) -> String {

@@ -34,6 +34,10 @@ fn read_into(path: &Path, into: &mut TenantReport) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let document: Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{}: not JSON ({e})", path.display()))?;
+    // What a fleet run writes for a tenant whose run failed.
+    if let Some(error) = document.get("error").and_then(Value::as_str) {
+        return Err(format!("{}: {error}", path.display()));
+    }
     if let Some(results) = document.get("results").and_then(Value::as_array) {
         let ids = |status: &str, requirement: Option<&str>| -> Vec<String> {
             results

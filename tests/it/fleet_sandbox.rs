@@ -266,3 +266,76 @@ fn a_tenants_saved_plan_applies_to_that_tenant_only() {
             .contains("Apply complete! Resources: 1 added, 2 changed, 0 destroyed.")
     );
 }
+
+#[test]
+fn a_tenant_that_fails_is_a_failed_row_of_the_merged_report_not_a_missing_one() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    copy_dir(&repo().join("examples/fleet"), &dir.join("fleet"));
+    let path = dir.join("fleet/tenants/tailspin/tenant.kdl");
+    let text = std::fs::read_to_string(&path).expect("tenant.kdl");
+    std::fs::write(
+        &path,
+        text.replace("    office-ip-ranges \"192.0.2.0/24\"\n", ""),
+    )
+    .expect("write");
+    let drift = steward(
+        dir,
+        &[
+            "drift",
+            "fleet",
+            "--tenants",
+            "all",
+            "--sandbox",
+            "--report-dir",
+            "reports",
+        ],
+    );
+    assert_eq!(drift.code, 1, "{}", drift.stderr);
+    assert!(
+        drift
+            .stderr
+            .ends_with("Fleet: 3 tenants: 2 unchanged, 0 drifted, 1 failed (tailspin).\n"),
+        "{}",
+        drift.stderr
+    );
+    let failed: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("reports/tailspin.drift.json")).expect("its file"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        failed,
+        serde_json::json!({
+            "error": "parameter `office-ip-ranges` has no value for tenant `tailspin`",
+            "exit_code": 1
+        })
+    );
+
+    let merged = steward(
+        dir,
+        &[
+            "report",
+            "merge",
+            "reports/contoso.drift.json",
+            "reports/fabrikam.drift.json",
+            "reports/tailspin.drift.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(merged.code, 2, "{}", merged.stderr);
+    let merged: Value = serde_json::from_str(&merged.stdout).expect("JSON");
+    let tailspin = merged["tenants"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .find(|t| t["tenant"] == "tailspin")
+        .expect("tailspin is listed");
+    assert_eq!(
+        tailspin["errors"],
+        serde_json::json!([format!(
+            "reports/tailspin.drift.json: {}",
+            failed["error"].as_str().unwrap_or_default()
+        )])
+    );
+}
