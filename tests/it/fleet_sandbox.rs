@@ -293,9 +293,9 @@ fn a_tenant_that_fails_is_a_failed_row_of_the_merged_report_not_a_missing_one() 
     );
     assert_eq!(drift.code, 1, "{}", drift.stderr);
     assert!(
-        drift
-            .stderr
-            .ends_with("Fleet: 3 tenants: 2 unchanged, 0 drifted, 1 failed (tailspin).\n"),
+        drift.stderr.ends_with(
+            "Fleet: 3 tenants: 0 unchanged, 2 drifted (contoso, fabrikam), 1 failed (tailspin).\n"
+        ),
         "{}",
         drift.stderr
     );
