@@ -127,6 +127,11 @@ impl RunningSandbox {
     }
 }
 
+/// A tenant's default domain; this build serves no tenant, so there is none.
+pub fn default_domain(_id: &str) -> String {
+    String::new()
+}
+
 /// Always fails: this build has no sandbox.
 pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
     let _ = config;

@@ -124,7 +124,7 @@ impl TenantArg {
     fn domain(&self) -> String {
         match &self.domain {
             Some(d) => d.to_ascii_lowercase(),
-            None => default_domain(&self.id),
+            None => sandbox::default_domain(&self.id),
         }
     }
 
@@ -132,18 +132,6 @@ impl TenantArg {
     fn is_named(&self, name: &str) -> bool {
         name.eq_ignore_ascii_case(&self.id) || name.eq_ignore_ascii_case(&self.domain())
     }
-}
-
-/// `tXXXXXXXX.onmicrosoft.com` from the id's first 8 hex digits, as the sandbox names a tenant
-/// given no domain.
-fn default_domain(id: &str) -> String {
-    let hex: String = id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .take(8)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    format!("t{hex}.onmicrosoft.com")
 }
 
 fn parse_tenant(value: &str) -> Result<TenantArg, String> {
