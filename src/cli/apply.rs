@@ -84,6 +84,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         reports: false,
         clean: "applied",
         changed: "with changes",
+        child_flags: &[],
         refuse: (args.plan.is_some() || !args.auto_approve).then_some(
             "applying several tenants in one run needs --auto-approve (each tenant's plan is printed, not confirmed); review each tenant's plan first, or apply one with --tenant NAME",
         ),

@@ -90,6 +90,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         reports: true,
         clean: "passing",
         changed: "failing the baseline",
+        child_flags: &[],
         refuse: None,
         exit_changes: true,
     };

@@ -39,6 +39,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         reports: true,
         clean: "unchanged",
         changed: "drifted",
+        child_flags: &[],
         refuse: None,
         exit_changes: true,
     };

@@ -104,7 +104,7 @@ pub fn scope(
         Ok([one]) => Scope::One(Box::new(fleet), Box::new(one)),
         Err(many) if many.is_empty() => {
             return Err(usage(format!(
-                "{selection:?} names no tenant of the fleet at {}",
+                "--tenants {selection} names no tenant of the fleet at {}",
                 root.display()
             )));
         }
@@ -170,10 +170,12 @@ pub struct FanOut<'a> {
     pub clean: &'a str,
     /// What a tenant whose run exits 2 is called in the closing line (`with changes`, `drifted`).
     pub changed: &'a str,
+    /// Flags each tenant's run gets besides the command's own (plan: --detailed-exitcode, so
+    /// that the closing line can count the tenants with changes).
+    pub child_flags: &'a [&'a str],
     /// Why several tenants cannot run this way (a usage error), if they cannot.
     pub refuse: Option<&'a str>,
-    /// The run exits 2 when a tenant does (plan: only with --detailed-exitcode; each tenant
-    /// is run with it so that the closing line can count them).
+    /// The run exits 2 when a tenant does (plan: only with --detailed-exitcode).
     pub exit_changes: bool,
 }
 
@@ -205,11 +207,7 @@ pub fn enter(
 
 /// Runs the command once per tenant of a `Scope::Many`, as child processes, and reports.
 /// `None` when the scope is not several tenants (the command runs here).
-pub fn fan_out(
-    scope: &Scope,
-    args: &FleetArgs,
-    how: FanOut<'_>,
-) -> Result<Option<Done>, CommandError> {
+fn fan_out(scope: &Scope, args: &FleetArgs, how: FanOut<'_>) -> Result<Option<Done>, CommandError> {
     let Scope::Many(_, tenants) = scope else {
         return Ok(None);
     };
@@ -240,8 +238,10 @@ pub fn fan_out(
     let runs: Vec<TenantRun> = super::runtime()?.block_on(async {
         futures::stream::iter(tenants.iter().map(|tenant| {
             let mut argv = base.clone();
-            if how.command == "plan" && !argv.iter().any(|a| a == "--detailed-exitcode") {
-                argv.push("--detailed-exitcode".into());
+            for flag in how.child_flags {
+                if !argv.iter().any(|a| a == *flag) {
+                    argv.push(flag.into());
+                }
             }
             argv.push("--tenant".into());
             argv.push(tenant.name.clone().into());

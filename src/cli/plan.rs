@@ -85,6 +85,7 @@ pub fn run(mut args: Args) -> Result<Done, CommandError> {
         reports: true,
         clean: "unchanged",
         changed: "with changes",
+        child_flags: &["--detailed-exitcode"],
         refuse: args
             .out
             .as_ref()

@@ -58,6 +58,19 @@ pub enum Selection {
     Index(usize),
 }
 
+impl std::fmt::Display for Selection {
+    /// As `--tenants` takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selection::One(name) => f.write_str(name),
+            Selection::All => f.write_str("all"),
+            Selection::Group(group) => write!(f, "group:{group}"),
+            Selection::Some(names) => f.write_str(&names.join(",")),
+            Selection::Index(index) => write!(f, "index:{index}"),
+        }
+    }
+}
+
 impl std::str::FromStr for Selection {
     type Err = String;
 
@@ -329,6 +342,10 @@ mod tests {
             " contoso, fabrikam ,".parse(),
             Ok(Selection::Some(vec!["contoso".into(), "fabrikam".into()]))
         );
+        for text in ["all", "group:eu", "index:7", "contoso,fabrikam"] {
+            let parsed: Selection = text.parse().expect("a selection");
+            assert_eq!(parsed.to_string(), text, "shown as --tenants takes it");
+        }
         assert!("index:-1".parse::<Selection>().is_err());
         assert!("group:".parse::<Selection>().is_err());
         assert!(",".parse::<Selection>().is_err());

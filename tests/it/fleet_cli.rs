@@ -543,3 +543,21 @@ fn a_tenants_cloud_is_one_microsoft_runs() {
     let run = steward(fleet.path(), &["validate", "."]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn a_group_without_members_is_a_usage_error_not_an_empty_run() {
+    let fleet = example_fleet();
+    fleet.write(
+        "groups/apac/sharepoint.kdl",
+        "// no tenant is in apac yet\n",
+    );
+    let run = steward(
+        fleet.path(),
+        &["plan", ".", "--sandbox", "--tenants", "group:apac"],
+    );
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: --tenants group:apac names no tenant of the fleet at .\n"
+    );
+}
