@@ -74,7 +74,10 @@ impl App {
     pub fn tenant_id(&self) -> String {
         match &self.identity {
             Some((id, _)) => id.clone(),
-            None => stored_tenant_id(&self.lock()).unwrap_or(DEMO_TENANT_ID.to_string()),
+            None => self
+                .lock()
+                .tenant_id()
+                .unwrap_or(DEMO_TENANT_ID.to_string()),
         }
     }
 
@@ -168,18 +171,6 @@ impl App {
         let key = self.lock().signing_key();
         auth::authenticate(header, &self.accept_tokens, &key)
     }
-}
-
-/// The organization id in a tenant's data.
-fn stored_tenant_id(store: &Store) -> Option<String> {
-    store
-        .data
-        .get("organization")
-        .and_then(Value::as_array)
-        .and_then(|o| o.first())
-        .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-        .map(String::from)
 }
 
 /// Every tenant plus what is shared: the request log and the added latency.
@@ -423,7 +414,7 @@ fn token(app: &App, tenant: &str, headers: &HashMap<String, String>, body: &[u8]
     let store = app.lock();
     let tenant_id = match &app.identity {
         Some((id, _)) => id.clone(),
-        None => stored_tenant_id(&store).unwrap_or(tenant.to_string()),
+        None => store.tenant_id().unwrap_or(tenant.to_string()),
     };
     let clients = store.clients();
     let key = store.signing_key();

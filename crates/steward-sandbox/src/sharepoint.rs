@@ -269,15 +269,7 @@ pub fn admin_url(store: &Store) -> String {
 pub fn site_root(app: &App) -> Reply {
     let store = app.lock();
     let host = host(&store);
-    let tenant_id = store
-        .data
-        .get("organization")
-        .and_then(Value::as_array)
-        .and_then(|o| o.first())
-        .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let tenant_id = store.tenant_id().unwrap_or_default();
     drop(store);
     Reply::json(
         200,
@@ -534,13 +526,7 @@ fn process_query(app: &App, request: &Element) -> Reply {
                     json!(format!(
                         "{}|908bed80-a04a-4433-b4a0-883d9847d11d:{}\nTenant",
                         uuid::Uuid::nil(),
-                        store
-                            .data
-                            .get("organization")
-                            .and_then(|o| o.get(0))
-                            .and_then(|o| o.get("id"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
+                        store.tenant_id().unwrap_or_default()
                     )),
                 );
                 let all = action

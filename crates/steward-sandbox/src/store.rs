@@ -79,6 +79,17 @@ impl Store {
         true
     }
 
+    /// The tenant (organization) id in its data, if it has one.
+    pub fn tenant_id(&self) -> Option<String> {
+        self.data
+            .get("organization")
+            .and_then(Value::as_array)
+            .and_then(|o| o.first())
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+            .map(String::from)
+    }
+
     /// The tenant's initial verified domain (`contoso.onmicrosoft.com`), if its data has one.
     pub fn initial_domain(&self) -> Option<String> {
         self.data
