@@ -100,6 +100,61 @@ async fn a_fleet_signs_in_to_each_tenant_at_its_own_authority() {
     sandbox.shutdown().await;
 }
 
+/// The fleet against messy tenants: orphaned ids, duplicate and case-variant names, a type
+/// steward does not model. Each tenant's plan reports its own, and none fails.
+#[tokio::test]
+async fn a_fleet_of_messy_tenants_plans_each_with_its_own_warnings() {
+    let messy = |id: &str, domain: &str| SandboxTenant {
+        seed: Seed::Messy,
+        ..tenant(id, domain)
+    };
+    let sandbox = serve(vec![
+        messy(A, "contoso.onmicrosoft.com"),
+        messy(B, "fabrikam.onmicrosoft.com"),
+    ])
+    .await;
+    let url = sandbox.url();
+    let scratch = Scratch::new();
+    fleet(&scratch);
+    let args = [
+        "plan",
+        "fleet",
+        "--tenants",
+        "contoso,fabrikam",
+        "--graph-url",
+        &url,
+        "--login-url",
+        &url,
+    ];
+    let env = [
+        ("AZURE_CLIENT_ID", DEMO_CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+    ];
+    let run = steward_async(scratch.path(), &args, &env).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for tenant in ["contoso", "fabrikam"] {
+        let start = run
+            .stdout
+            .find(&format!("── tenant {tenant} ("))
+            .unwrap_or_else(|| panic!("{tenant} planned:\n{}", run.stdout));
+        let section = &run.stdout[start..];
+        let section = &section[..section[3..]
+            .find("── tenant ")
+            .map_or(section.len(), |e| e + 3)];
+        assert!(
+            section.contains(
+                "Warning: 2 references to deleted objects in the tenant (kept as ids; remove them in the portal to tidy up):"
+            ),
+            "{section}"
+        );
+        assert!(
+            section.contains("Plan: 1 to add, 2 to change, 0 to destroy."),
+            "{section}"
+        );
+    }
+    sandbox.shutdown().await;
+}
+
 /// The real `steward sandbox serve` process: tokens, data, state files and write limits of
 /// each tenant, over HTTP.
 mod served {
